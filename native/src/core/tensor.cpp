@@ -7,10 +7,11 @@ namespace ng {
 std::atomic<int64_t> TensorImpl::live_{0};
 
 bool compute_contiguous(const Dims& sizes, const Dims& strides) {
+    for (int i = 0; i < sizes.size(); ++i)
+        if (sizes[i] == 0) return true;  // an empty tensor is trivially dense
     int64_t expected = 1;
     for (int i = sizes.size() - 1; i >= 0; --i) {
         if (sizes[i] == 1) continue;
-        if (sizes[i] == 0) return true;
         if (strides[i] != expected) return false;
         expected *= sizes[i];
     }
