@@ -219,6 +219,43 @@ NG_API ng_status ng_tensor_scatter_value(const ng_tensor* t, int64_t dim, const 
 NG_API ng_status ng_tensor_scatter_add(const ng_tensor* t, int64_t dim, const ng_tensor* index, const ng_tensor* src, ng_tensor** out);
 NG_API ng_status ng_tensor_index_select(const ng_tensor* t, int64_t dim, const ng_tensor* index, ng_tensor** out);
 
+/* ---- neural-network operations (differentiable; PyTorch semantics) --------------------------- */
+/* How a loss reduces its per-element values. */
+typedef enum ng_reduction {
+    NG_REDUCTION_NONE = 0,
+    NG_REDUCTION_MEAN = 1,
+    NG_REDUCTION_SUM = 2
+} ng_reduction;
+/* input [N,C,H,W] or [C,H,W]; weight [O,C/groups,kh,kw]; bias [O] or NULL. */
+NG_API ng_status ng_nn_conv2d(const ng_tensor* input, const ng_tensor* weight, const ng_tensor* bias, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dil_h, int64_t dil_w, int64_t groups, ng_tensor** out);
+/* indices (int64 flat positions within each input plane) may be NULL when not wanted. */
+NG_API ng_status ng_nn_max_pool2d(const ng_tensor* input, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dil_h, int64_t dil_w, int32_t ceil_mode, ng_tensor** out, ng_tensor** indices);
+/* divisor_override <= 0 means none. */
+NG_API ng_status ng_nn_avg_pool2d(const ng_tensor* input, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int32_t ceil_mode, int32_t count_include_pad, int64_t divisor_override, ng_tensor** out);
+NG_API ng_status ng_nn_adaptive_avg_pool2d(const ng_tensor* input, int64_t out_h, int64_t out_w, ng_tensor** out);
+/* running_mean, running_var, weight and bias may be NULL; in training the running statistics are
+ * updated in place. */
+NG_API ng_status ng_nn_batch_norm(const ng_tensor* input, ng_tensor* running_mean, ng_tensor* running_var, const ng_tensor* weight, const ng_tensor* bias, int32_t training, double momentum, double eps, ng_tensor** out);
+/* target: int64 class indices; weight [C] or NULL. */
+NG_API ng_status ng_nn_cross_entropy(const ng_tensor* input, const ng_tensor* target, const ng_tensor* weight, int64_t ignore_index, double label_smoothing, ng_reduction reduction, ng_tensor** out);
+NG_API ng_status ng_nn_nll_loss(const ng_tensor* input, const ng_tensor* target, const ng_tensor* weight, int64_t ignore_index, ng_reduction reduction, ng_tensor** out);
+NG_API ng_status ng_nn_mse_loss(const ng_tensor* input, const ng_tensor* target, ng_reduction reduction, ng_tensor** out);
+/* weight and pos_weight may be NULL. */
+NG_API ng_status ng_nn_binary_cross_entropy_with_logits(const ng_tensor* input, const ng_tensor* target, const ng_tensor* weight, const ng_tensor* pos_weight, ng_reduction reduction, ng_tensor** out);
+/* gen may be NULL (the default generator). */
+NG_API ng_status ng_nn_dropout(const ng_tensor* input, double p, int32_t training, ng_generator* gen, ng_tensor** out);
+/* input [..., in], weight [out, in], bias [out] or NULL. */
+NG_API ng_status ng_nn_linear(const ng_tensor* input, const ng_tensor* weight, const ng_tensor* bias, ng_tensor** out);
+
+/* ---- optimizers -------------------------------------------------------------------------------
+ * Fused in-place updates of one parameter tensor, with the arithmetic of PyTorch's SGD and
+ * Adam/AdamW. Not recorded by autograd; they bump the versions of what they write. The parameter
+ * and state buffers must be contiguous, of the parameter's shape and floating dtype. */
+/* momentum_buffer may be NULL when momentum == 0; first_step != 0 sets it to the (decayed) gradient. */
+NG_API ng_status ng_optim_sgd_step(ng_tensor* param, const ng_tensor* grad, ng_tensor* momentum_buffer, double lr, double momentum, double dampening, double weight_decay, int32_t nesterov, int32_t first_step);
+/* step counts from 1; decoupled != 0 is AdamW's weight decay; max_exp_avg_sq is used (required) only with amsgrad. */
+NG_API ng_status ng_optim_adam_step(ng_tensor* param, const ng_tensor* grad, ng_tensor* exp_avg, ng_tensor* exp_avg_sq, ng_tensor* max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay, int32_t decoupled, int32_t amsgrad);
+
 /* ---- autograd ------------------------------------------------------------------------------- */
 NG_API ng_status ng_grad_mode_is_enabled(int32_t* out);
 /* Sets this thread's grad mode; `previous` (may be NULL) receives the old value. */
