@@ -14,9 +14,7 @@ void* allocate(size_t bytes);
 void deallocate(void* p, size_t bytes) noexcept;
 
 struct AllocatorStats {
-    int64_t bytes_in_use;    // handed out and not yet returned
-    int64_t bytes_cached;    // kept for reuse
-    int64_t peak_bytes_in_use;
+    int64_t bytes_cached;  // kept for reuse in the shared cache (per-thread bins not included)
 };
 AllocatorStats allocator_stats();
 // Gives every cached block back to the system.

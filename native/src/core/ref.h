@@ -16,9 +16,13 @@ public:
 
     void retain() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() const noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) const_cast<RefCounted*>(this)->destroy();
     }
     int32_t ref_count() const noexcept { return refs_.load(std::memory_order_relaxed); }
+
+protected:
+    // Frees the object when the last reference goes; objects placed in custom memory override it.
+    virtual void destroy() noexcept { delete this; }
 
 private:
     mutable std::atomic<int32_t> refs_{1};

@@ -10,8 +10,8 @@ namespace ng {
 
 class Storage final : public RefCounted {
 public:
-    explicit Storage(size_t nbytes);
-    ~Storage() override;
+    // One allocation holds the header and the (64-byte-aligned) data that follows it.
+    static Ref<Storage> create(size_t nbytes);
 
     void* data() const noexcept { return data_; }
     size_t nbytes() const noexcept { return nbytes_; }
@@ -22,8 +22,12 @@ public:
     void bump_version() noexcept { version_.fetch_add(1, std::memory_order_relaxed); }
 
 private:
+    Storage(void* data, size_t nbytes, size_t block_bytes) : data_(data), nbytes_(nbytes), block_bytes_(block_bytes) {}
+    void destroy() noexcept override;
+
     void* data_;
     size_t nbytes_;
+    size_t block_bytes_;
     std::atomic<uint32_t> version_{0};
 };
 

@@ -1,6 +1,7 @@
 #include "core/tensor.h"
 
 #include "autograd/node.h"
+#include "core/allocator.h"
 
 namespace ng {
 
@@ -30,6 +31,9 @@ TensorImpl::TensorImpl(Ref<Storage> storage, DType dtype, const Dims& sizes, con
     live_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
+void TensorImpl::operator delete(void* p, size_t bytes) noexcept { deallocate(p, bytes); }
+
 TensorImpl::~TensorImpl() {
     magic_ = kDead;
     live_.fetch_sub(1, std::memory_order_relaxed);
@@ -49,7 +53,7 @@ Tensor empty_tensor(const Dims& sizes, DType dtype) {
     for (int i = 0; i < sizes.size(); ++i)
         NG_CHECK_ARG(sizes[i] >= 0, "negative dimension ", sizes[i], " in shape ", sizes.str());
     const int64_t n = sizes.product();
-    auto storage = make_ref<Storage>(static_cast<size_t>(n) * element_size(dtype));
+    auto storage = Storage::create(static_cast<size_t>(n) * element_size(dtype));
     return Tensor(make_ref<TensorImpl>(std::move(storage), dtype, sizes, contiguous_strides(sizes), 0));
 }
 

@@ -77,6 +77,11 @@ public:
                int64_t offset);
     ~TensorImpl() override;
 
+    // Tensor objects come from the caching allocator's per-thread bins, not malloc: creating and
+    // freeing one is on the path of every operation.
+    static void* operator new(size_t bytes);
+    static void operator delete(void* p, size_t bytes) noexcept;
+
     const Dims& sizes() const noexcept { return sizes_; }
     const Dims& strides() const noexcept { return strides_; }
     int64_t offset() const noexcept { return offset_; }

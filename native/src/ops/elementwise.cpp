@@ -99,6 +99,53 @@ void binary_kernel(const Tensor& x, const Dims& xs, const Tensor& y, const Dims&
     });
 }
 
+// Contiguous fast paths: no layout analysis, one flat loop (split in fixed chunks when long).
+// These carry the small-tensor case, where per-call overhead dominates.
+template <class F>
+void unary_flat(const Tensor& x, const Tensor& out, double a, double b) {
+    dispatch_dtype(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        constexpr bool ok = std::is_same_v<T, bool> ? F::kind == Kind::Logical : F::kind != Kind::Logical;
+        if constexpr (ok) {
+            using R = decltype(F::template f<T>(T{}, 0.0, 0.0));
+            using O = std::conditional_t<std::is_same_v<R, bool>, bool, T>;
+            const T* in = x.data<T>();
+            O* o = out.data<O>();
+            cpu::parallel_for(0, x.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+                for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(in[k], a, b));
+            });
+        }
+    });
+}
+
+// mode 0: both full; 1: y is one element; 2: x is one element.
+template <class F>
+void binary_flat(const Tensor& x, const Tensor& y, const Tensor& out, int mode) {
+    dispatch_dtype(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        constexpr bool ok = std::is_same_v<T, bool> ? (F::kind == Kind::Logical || F::kind == Kind::Compare)
+                                                    : F::kind != Kind::Logical;
+        if constexpr (ok) {
+            using R = decltype(F::template f<T>(T{}, T{}));
+            using O = std::conditional_t<std::is_same_v<R, bool>, bool, T>;
+            const T* px = x.data<T>();
+            const T* py = y.data<T>();
+            O* o = out.data<O>();
+            cpu::parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+                if (mode == 0) {
+                    for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(px[k], py[k]));
+                } else if (mode == 1) {
+                    const T yv = *py;
+                    for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(px[k], yv));
+                } else {
+                    const T xv = *px;
+                    for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(xv, py[k]));
+                }
+            });
+        }
+    });
+}
+
 // ---- backward formulas ------------------------------------------------------------------------
 
 using UnaryBackward = Tensor (*)(const Tensor& g, const Tensor& x, const Tensor& y, double a, double b);
@@ -113,15 +160,17 @@ struct UnaryRow {
     const char* backward_name;
     Kind kind;
     void (*kernel)(const Tensor& x, const Tensor& out, double a, double b);
+    void (*flat)(const Tensor& x, const Tensor& out, double a, double b);
     UnaryBackward backward;  // null: not differentiable
     int saves;
 };
 
 #define ROW(OP, NAME, BWNAME, F, SAVES, ...)                                                      \
-    UnaryRow{OP, NAME, BWNAME, kernels::F::kind, &unary_kernel<kernels::F>,                        \
+    UnaryRow{OP, NAME, BWNAME, kernels::F::kind, &unary_kernel<kernels::F>, &unary_flat<kernels::F>, \
              [](const Tensor& g, [[maybe_unused]] const Tensor& x, [[maybe_unused]] const Tensor& y, \
                 [[maybe_unused]] double a, [[maybe_unused]] double b) -> Tensor { __VA_ARGS__ }, SAVES}
-#define ROW_ND(OP, NAME, F) UnaryRow{OP, NAME, nullptr, kernels::F::kind, &unary_kernel<kernels::F>, nullptr, kNone}
+#define ROW_ND(OP, NAME, F) \
+    UnaryRow{OP, NAME, nullptr, kernels::F::kind, &unary_kernel<kernels::F>, &unary_flat<kernels::F>, nullptr, kNone}
 
 const UnaryRow kUnaryTable[] = {
     ROW(NG_UNARY_OP_NEG, "neg", "NegBackward", NegF, kNone, return neg(g);),
@@ -212,15 +261,17 @@ struct BinaryRow {
     const char* backward_name;
     Kind kind;
     void (*kernel)(const Tensor&, const Dims&, const Tensor&, const Dims&, const Tensor&);
+    void (*flat)(const Tensor&, const Tensor&, const Tensor&, int mode);
     BinaryBackward backward;
     int saves;  // kInput: both inputs; kOutput: the result
 };
 
 #define BROW(OP, NAME, BWNAME, F, SAVES, ...)                                                      \
-    BinaryRow{OP, NAME, BWNAME, kernels::F::kind, &binary_kernel<kernels::F>,                        \
+    BinaryRow{OP, NAME, BWNAME, kernels::F::kind, &binary_kernel<kernels::F>, &binary_flat<kernels::F>, \
               [](const Tensor& g, [[maybe_unused]] const Tensor& x, [[maybe_unused]] const Tensor& y, \
                  [[maybe_unused]] const Tensor& out) -> TensorList { __VA_ARGS__ }, SAVES}
-#define BROW_ND(OP, NAME, F) BinaryRow{OP, NAME, nullptr, kernels::F::kind, &binary_kernel<kernels::F>, nullptr, kNone}
+#define BROW_ND(OP, NAME, F) \
+    BinaryRow{OP, NAME, nullptr, kernels::F::kind, &binary_kernel<kernels::F>, &binary_flat<kernels::F>, nullptr, kNone}
 
 Tensor mask_of(ng_binary_op op, const Tensor& x, const Tensor& y, DType like) {
     return to_dtype(binary(op, x, y), like);
@@ -319,7 +370,10 @@ Tensor unary(ng_unary_op op, const Tensor& x, double a, double b) {
     const DType cdt = unary_compute_dtype(row, x.dtype(), a, b);
     const Tensor xin = converted(x, cdt);
     Tensor out = empty_tensor(x.sizes(), result_dtype(row.kind, cdt));
-    row.kernel(xin, out, a, b);
+    if (xin.is_contiguous())
+        row.flat(xin, out, a, b);
+    else
+        row.kernel(xin, out, a, b);
     if (row.backward && is_floating(out.dtype()) && any_requires_grad({&x})) {
         const UnaryBackward bw = row.backward;
         const int saves = row.saves;
@@ -353,12 +407,23 @@ void unary_(ng_unary_op op, const Tensor& x, double a, double b) {
 
 Tensor binary(ng_binary_op op, const Tensor& x, const Tensor& y) {
     const BinaryRow& row = binary_row(op);
-    const Dims shape = broadcast_shapes(x.sizes(), y.sizes(), row.name);
     const DType promoted = promote(x.dtype(), y.dtype());
     const DType cdt = row.kind == Kind::Compare ? promoted : compute_dtype(row.kind, promoted);
     const Tensor xin = converted(x, cdt), yin = converted(y, cdt);
+    // Fast path: contiguous operands of one shape, or one of them a single element of no higher rank.
+    int mode = -1;
+    if (xin.is_contiguous() && yin.is_contiguous()) {
+        if (x.sizes() == y.sizes()) mode = 0;
+        else if (y.numel() == 1 && y.dim() <= x.dim()) mode = 1;
+        else if (x.numel() == 1 && x.dim() <= y.dim()) mode = 2;
+    }
+    const Dims shape = mode == 0 || mode == 1 ? x.sizes() : mode == 2 ? y.sizes()
+                                                           : broadcast_shapes(x.sizes(), y.sizes(), row.name);
     Tensor out = empty_tensor(shape, result_dtype(row.kind, cdt));
-    row.kernel(xin, strides_for(xin, shape), yin, strides_for(yin, shape), out);
+    if (mode >= 0)
+        row.flat(xin, yin, out, mode);
+    else
+        row.kernel(xin, strides_for(xin, shape), yin, strides_for(yin, shape), out);
     if (row.backward && is_floating(out.dtype()) && any_requires_grad({&x, &y})) {
         const BinaryBackward bw = row.backward;
         const int saves = row.saves;
