@@ -100,13 +100,7 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>A tensor sharing this one's data, cut from the graph (a leaf that does not require grad).</summary>
-    public Tensor Detach()
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_detach(Handle, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Detach() => Call(&NativeMethods.ng_tensor_detach);
 
     /// <summary>
     /// Computes the gradient of this tensor with respect to the graph leaves and accumulates it into

@@ -168,15 +168,7 @@ public sealed unsafe partial class Tensor
     // ---- linear algebra ----------------------------------------------------------------------
 
     /// <summary>Matrix product with PyTorch's rules (1-D, 2-D and broadcast batched).</summary>
-    public Tensor MatMul(Tensor other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_matmul(Handle, other.Handle, &r);
-        GC.KeepAlive(this);
-        GC.KeepAlive(other);
-        return Wrap(st, r);
-    }
+    public Tensor MatMul(Tensor other) => Call(&NativeMethods.ng_tensor_matmul, other);
 
     // ---- in place (not recorded by autograd) ---------------------------------------------------
 

@@ -49,13 +49,7 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>Index of the largest value along <paramref name="dim"/> (int64; first one on ties).</summary>
-    public Tensor ArgMax(long dim, bool keepDim = false)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_argmax(Handle, dim, keepDim ? 1 : 0, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor ArgMax(long dim, bool keepDim = false) => Call(&NativeMethods.ng_tensor_argmax, dim, keepDim);
 
     /// <summary>Index of the largest element of the flattened tensor (int64, 0-D).</summary>
     public Tensor ArgMax()
@@ -65,44 +59,18 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>Index of the smallest value along <paramref name="dim"/> (int64; first one on ties).</summary>
-    public Tensor ArgMin(long dim, bool keepDim = false)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_argmin(Handle, dim, keepDim ? 1 : 0, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor ArgMin(long dim, bool keepDim = false) => Call(&NativeMethods.ng_tensor_argmin, dim, keepDim);
 
     /// <summary>Softmax along <paramref name="dim"/> (numerically stable).</summary>
-    public Tensor Softmax(long dim)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_softmax(Handle, dim, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Softmax(long dim) => Call(&NativeMethods.ng_tensor_softmax, dim);
 
     /// <summary>Log of the softmax along <paramref name="dim"/> (numerically stable).</summary>
-    public Tensor LogSoftmax(long dim)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_log_softmax(Handle, dim, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor LogSoftmax(long dim) => Call(&NativeMethods.ng_tensor_log_softmax, dim);
 
     // ---- indexing ------------------------------------------------------------------------------
 
     /// <summary>out[i][j] = this[index[i][j]][j] for dim 0 (and likewise for other dims).</summary>
-    public Tensor Gather(long dim, Tensor index)
-    {
-        ArgumentNullException.ThrowIfNull(index);
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_gather(Handle, dim, index.Handle, &r);
-        GC.KeepAlive(this);
-        GC.KeepAlive(index);
-        return Wrap(st, r);
-    }
+    public Tensor Gather(long dim, Tensor index) => Call(&NativeMethods.ng_tensor_gather, dim, index);
 
     /// <summary>A copy with <paramref name="value"/> written at the positions <paramref name="index"/> selects along <paramref name="dim"/>.</summary>
     public Tensor Scatter(long dim, Tensor index, double value)
@@ -142,13 +110,5 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>The entries of dimension <paramref name="dim"/> listed by the 1-D int64 <paramref name="index"/>.</summary>
-    public Tensor IndexSelect(long dim, Tensor index)
-    {
-        ArgumentNullException.ThrowIfNull(index);
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_index_select(Handle, dim, index.Handle, &r);
-        GC.KeepAlive(this);
-        GC.KeepAlive(index);
-        return Wrap(st, r);
-    }
+    public Tensor IndexSelect(long dim, Tensor index) => Call(&NativeMethods.ng_tensor_index_select, dim, index);
 }

@@ -36,43 +36,19 @@ public sealed unsafe partial class Tensor
     public Tensor Permute(params ReadOnlySpan<long> dims) => WithShape(dims, &NativeMethods.ng_tensor_permute);
 
     /// <summary>A view with two dimensions swapped.</summary>
-    public Tensor Transpose(long dim0, long dim1)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_transpose(Handle, dim0, dim1, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Transpose(long dim0, long dim1) => Call(&NativeMethods.ng_tensor_transpose, dim0, dim1);
 
     /// <summary>The transpose of a matrix (the last two dimensions swapped; 0-D and 1-D unchanged).</summary>
     public Tensor T => Rank < 2 ? View(ShapeRef) : Transpose(-2, -1);
 
     /// <summary>A view with a size-1 dimension inserted at <paramref name="dim"/>.</summary>
-    public Tensor Unsqueeze(long dim)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_unsqueeze(Handle, dim, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Unsqueeze(long dim) => Call(&NativeMethods.ng_tensor_unsqueeze, dim);
 
     /// <summary>A view without dimension <paramref name="dim"/> if its size is 1 (else unchanged).</summary>
-    public Tensor Squeeze(long dim)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_squeeze(Handle, dim, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Squeeze(long dim) => Call(&NativeMethods.ng_tensor_squeeze, dim);
 
     /// <summary>A view without any size-1 dimension.</summary>
-    public Tensor Squeeze()
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_squeeze_all(Handle, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Squeeze() => Call(&NativeMethods.ng_tensor_squeeze_all);
 
     /// <summary>A view of <paramref name="length"/> entries of dimension <paramref name="dim"/> from <paramref name="start"/>.</summary>
     public Tensor Narrow(long dim, long start, long length)
@@ -96,31 +72,13 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>Dimensions <paramref name="startDim"/>..<paramref name="endDim"/> merged into one.</summary>
-    public Tensor Flatten(long startDim = 0, long endDim = -1)
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_flatten(Handle, startDim, endDim, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Flatten(long startDim = 0, long endDim = -1) => Call(&NativeMethods.ng_tensor_flatten, startDim, endDim);
 
     /// <summary>This tensor if contiguous, else a contiguous copy.</summary>
-    public Tensor Contiguous()
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_contiguous(Handle, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Contiguous() => Call(&NativeMethods.ng_tensor_contiguous);
 
     /// <summary>A copy with its own storage (differentiable).</summary>
-    public Tensor Clone()
-    {
-        nint r;
-        NgStatus st = NativeMethods.ng_tensor_clone(Handle, &r);
-        GC.KeepAlive(this);
-        return Wrap(st, r);
-    }
+    public Tensor Clone() => Call(&NativeMethods.ng_tensor_clone);
 
     /// <summary>A copy converted to <paramref name="dtype"/> (this tensor if it already has it).</summary>
     public Tensor ToType(DType dtype)

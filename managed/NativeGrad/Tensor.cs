@@ -80,6 +80,59 @@ public sealed unsafe partial class Tensor : IDisposable
         return new Tensor(result);
     }
 
+    // One shape of native call each: this tensor (plus scalars or tensors) in, one new tensor out.
+    internal Tensor Call(delegate*<nint, nint*, NgStatus> op)
+    {
+        nint r;
+        NgStatus st = op(Handle, &r);
+        GC.KeepAlive(this);
+        return Wrap(st, r);
+    }
+
+    internal Tensor Call(delegate*<nint, long, nint*, NgStatus> op, long a)
+    {
+        nint r;
+        NgStatus st = op(Handle, a, &r);
+        GC.KeepAlive(this);
+        return Wrap(st, r);
+    }
+
+    internal Tensor Call(delegate*<nint, long, long, nint*, NgStatus> op, long a, long b)
+    {
+        nint r;
+        NgStatus st = op(Handle, a, b, &r);
+        GC.KeepAlive(this);
+        return Wrap(st, r);
+    }
+
+    internal Tensor Call(delegate*<nint, long, int, nint*, NgStatus> op, long a, bool flag)
+    {
+        nint r;
+        NgStatus st = op(Handle, a, flag ? 1 : 0, &r);
+        GC.KeepAlive(this);
+        return Wrap(st, r);
+    }
+
+    internal Tensor Call(delegate*<nint, nint, nint*, NgStatus> op, Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        nint r;
+        NgStatus st = op(Handle, other.Handle, &r);
+        GC.KeepAlive(this);
+        GC.KeepAlive(other);
+        return Wrap(st, r);
+    }
+
+    internal Tensor Call(delegate*<nint, long, nint, nint*, NgStatus> op, long a, Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        nint r;
+        NgStatus st = op(Handle, a, other.Handle, &r);
+        GC.KeepAlive(this);
+        GC.KeepAlive(other);
+        return Wrap(st, r);
+    }
+
     // ---- metadata ------------------------------------------------------------------------------
 
     /// <summary>Sizes of the dimensions (a copy).</summary>
