@@ -56,6 +56,26 @@ public sealed unsafe class GradFn
         }
     }
 
+    /// <summary>Shapes of the tensors this node saved for its backward pass.</summary>
+    public IReadOnlyList<long[]> SavedShapes
+    {
+        get
+        {
+            int count;
+            NativeStatus.Check(NativeMethods.ng_node_saved_count(_node.DangerousGetHandle(), &count));
+            var shapes = new long[count][];
+            long* sizes = stackalloc long[NativeConstants.NG_MAX_RANK];
+            for (int i = 0; i < count; i++)
+            {
+                int ndim;
+                NativeStatus.Check(NativeMethods.ng_node_saved_shape(_node.DangerousGetHandle(), i, &ndim, sizes));
+                shapes[i] = new ReadOnlySpan<long>(sizes, ndim).ToArray();
+            }
+            GC.KeepAlive(this);
+            return shapes;
+        }
+    }
+
     private (GradFn?, int)[] ReadNext()
     {
         int count;

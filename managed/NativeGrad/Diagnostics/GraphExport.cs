@@ -11,7 +11,8 @@ namespace NativeGrad.Diagnostics;
 public static class GraphExport
 {
     /// <summary>
-    /// The autograd graph behind <paramref name="result"/>: backward functions as grey boxes, the
+    /// The autograd graph behind <paramref name="result"/>: backward functions as grey boxes (with the
+    /// shapes of the tensors each saved for backward), the
     /// tensors gradients accumulate into (leaves) as blue boxes with their shape and, when
     /// <paramref name="parameterNames"/> names them (e.g. <c>model.NamedParameters()</c>), their name,
     /// and the result itself as a green box; edges point the way the forward pass went.
@@ -35,7 +36,9 @@ public static class GraphExport
             foreach (FunctionNode fn in walk.Nodes)
             {
                 string id = "f" + fn.Id.ToString(CultureInfo.InvariantCulture);
-                dot.AppendLine($"    {id} [label={Quote(fn.Name)}, fillcolor=lightgrey];");
+                IReadOnlyList<long[]> saved = fn.Fn.SavedShapes;
+                string fnLabel = saved.Count == 0 ? fn.Name : fn.Name + "\nsaved: " + string.Join(", ", saved.Select(FormatShape));
+                dot.AppendLine($"    {id} [label={Quote(fnLabel)}, fillcolor=lightgrey];");
                 if (fn.Variable is { } v)
                 {
                     string? name = names.FirstOrDefault(n => SameTensor(v, n.Tensor)).Name;

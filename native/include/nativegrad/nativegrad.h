@@ -256,6 +256,34 @@ NG_API ng_status ng_optim_sgd_step(ng_tensor* param, const ng_tensor* grad, ng_t
 /* step counts from 1; decoupled != 0 is AdamW's weight decay; max_exp_avg_sq is used (required) only with amsgrad. */
 NG_API ng_status ng_optim_adam_step(ng_tensor* param, const ng_tensor* grad, ng_tensor* exp_avg, ng_tensor* exp_avg_sq, ng_tensor* max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay, int32_t decoupled, int32_t amsgrad);
 
+/* ---- custom autograd functions ----------------------------------------------------------------
+ * An operation whose forward ran outside the core (e.g. managed code, with grad mode off) is
+ * recorded on the tape as one node named `name`; its backward is the callback below. The node
+ * takes part in backward like a built-in one (hooks, retain_graph, create_graph, grad()).
+ *
+ * The backward callback receives one gradient per forward output (borrowed; NULL where there is
+ * none and the node does not materialise zeros) and the saved tensors (borrowed; NULL for saved
+ * NULLs), and writes at most one new reference per forward input into out_grads (pre-filled with
+ * NULL; leave NULL for "no gradient"). It runs on the thread that called backward, with grad mode
+ * set to create_graph. The core checks each gradient against its input: a gradient for a
+ * non-tensor argument or for an input that needs none, or one of another shape, is an error
+ * naming the function. A non-OK return stops the backward pass, which fails with
+ * NG_STATUS_CALLBACK_FAILED; references already written to out_grads are released. */
+typedef ng_status (*ng_custom_backward_fn)(void* ctx, ng_tensor* const* grads, int32_t grad_count, ng_tensor* const* saved, int32_t saved_count, ng_tensor** out_grads, int32_t input_count);
+typedef void (*ng_custom_release_fn)(void* ctx);
+/* inputs: one entry per forward argument, NULL for non-tensor arguments. outputs: the forward's
+ * results. non_differentiable: per output 0/1, or NULL (integer outputs never get gradients).
+ * dirty: per input 0/1 (modified in place by the forward; each must also be an output; its
+ * storage version is bumped), or NULL. saved: tensors the backward receives, version-checked
+ * (entries may be NULL). materialize_grads != 0: missing output gradients arrive as zeros.
+ * out_outputs (output_count entries): entry i is NULL when output i became the node's result
+ * itself, or a new reference to an alias that replaces it (output i was an input not marked
+ * dirty, already had history or required grad, or repeated an earlier output).
+ * *recorded is 1 when a node was recorded (grad mode on and some input requires grad); the node
+ * then calls release(ctx) once when it is freed. Otherwise, and on failure, release(ctx) has been
+ * called before this returns. */
+NG_API ng_status ng_custom_function_record(const char* name, ng_tensor* const* inputs, int32_t input_count, ng_tensor* const* outputs, int32_t output_count, const int32_t* non_differentiable, const int32_t* dirty, ng_tensor* const* saved, int32_t saved_count, int32_t materialize_grads, ng_custom_backward_fn backward, void* ctx, ng_custom_release_fn release, ng_tensor** out_outputs, int32_t* recorded);
+
 /* ---- autograd ------------------------------------------------------------------------------- */
 NG_API ng_status ng_grad_mode_is_enabled(int32_t* out);
 /* Sets this thread's grad mode; `previous` (may be NULL) receives the old value. */
@@ -287,6 +315,10 @@ NG_API ng_status ng_node_next_count(const ng_node* node, int32_t* out);
 NG_API ng_status ng_node_next(const ng_node* node, int32_t index, ng_node** out, int32_t* input_nr);
 /* For an AccumulateGrad node, the leaf tensor it accumulates into (else NULL). */
 NG_API ng_status ng_node_variable(const ng_node* node, ng_tensor** out);
+/* Shapes of the tensors the node saved for its backward pass (for graph export). */
+NG_API ng_status ng_node_saved_count(const ng_node* node, int32_t* out);
+/* sizes must hold NG_MAX_RANK values. */
+NG_API ng_status ng_node_saved_shape(const ng_node* node, int32_t index, int32_t* ndim, int64_t* sizes);
 
 /* Tensor hooks. The hook receives a borrowed gradient and may set *replacement to a new reference
  * (or leave it NULL to keep the gradient). A non-OK return stops the backward pass, which then

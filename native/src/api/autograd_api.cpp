@@ -248,6 +248,26 @@ NG_API ng_status ng_node_variable(const ng_node* node, ng_tensor** out) {
     NG_API_END
 }
 
+NG_API ng_status ng_node_saved_count(const ng_node* node, int32_t* out) {
+    NG_API_BEGIN
+    api::check_out(out, "node_saved_count");
+    *out = static_cast<int32_t>(node_arg(node, "node_saved_count").saved_shapes().size());
+    NG_API_END
+}
+
+NG_API ng_status ng_node_saved_shape(const ng_node* node, int32_t index, int32_t* ndim, int64_t* sizes) {
+    NG_API_BEGIN
+    api::check_out(ndim, "node_saved_shape");
+    api::check_out(sizes, "node_saved_shape");
+    const std::vector<Dims> shapes = node_arg(node, "node_saved_shape").saved_shapes();
+    NG_CHECK_INDEX(index >= 0 && static_cast<size_t>(index) < shapes.size(), "node_saved_shape: index ", index,
+                   " is out of range for a node with ", shapes.size(), " saved tensors");
+    const Dims& d = shapes[static_cast<size_t>(index)];
+    *ndim = d.size();
+    for (int i = 0; i < d.size(); ++i) sizes[i] = d[i];
+    NG_API_END
+}
+
 NG_API ng_status ng_tensor_register_hook(ng_tensor* t, ng_tensor_hook_fn fn, void* ctx, ng_release_fn release,
                                          int64_t* handle) {
     // Until the hook is stored, a failure must still release the caller's context exactly once.
