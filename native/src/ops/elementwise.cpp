@@ -154,6 +154,39 @@ enum Saves : int { kNone = 0, kInput = 1, kOutput = 2 };
 Tensor as_float(const Tensor& mask, DType like) { return to_dtype(mask, like); }
 Tensor cmp(ng_unary_op op, const Tensor& x, double a) { return unary(op, x, a); }
 
+// g where y > 0, else 0: ReLU's backward in one pass (no mask tensor). Differentiable in g only,
+// like PyTorch's threshold_backward, so double backward through ReLU works.
+Tensor relu_backward(const Tensor& g, const Tensor& y) {
+    NG_CHECK_SHAPE(g.sizes() == y.sizes() && g.dtype() == y.dtype(), "relu backward: gradient ", g.sizes().str(),
+                   " does not match the output ", y.sizes().str());
+    Tensor gc, yc;
+    {
+        GradModeGuard no_grad(false);
+        gc = contiguous(g);
+        yc = contiguous(y);
+    }
+    Tensor out = empty_tensor(g.sizes(), g.dtype());
+    dispatch_dtype(g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T>) {
+            const T* pg = gc.data<T>();
+            const T* py = yc.data<T>();
+            T* po = out.data<T>();
+            cpu::parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+                for (int64_t k = b; k < e; ++k) po[k] = py[k] > T(0) ? pg[k] : T(0);
+            });
+        }
+    });
+    if (any_requires_grad({&g})) {
+        auto node = make_node("ReluBackwardBackward", [](const FunctionNode& n, const TensorList& gg) {
+            return TensorList{relu_backward(gg[0], n.saved(0))};
+        });
+        record(node, {&g}, {&out});
+        node->save(y);
+    }
+    return out;
+}
+
 struct UnaryRow {
     ng_unary_op op;
     const char* name;
@@ -178,8 +211,7 @@ const UnaryRow kUnaryTable[] = {
     ROW(NG_UNARY_OP_LOG, "log", "LogBackward", LogF, kInput, return div(g, x);),
     ROW(NG_UNARY_OP_SQRT, "sqrt", "SqrtBackward", SqrtF, kOutput, return div(g, mul_scalar(y, 2.0));),
     ROW(NG_UNARY_OP_ABS, "abs", "AbsBackward", AbsF, kInput, return mul(g, unary(NG_UNARY_OP_SIGN, x));),
-    ROW(NG_UNARY_OP_RELU, "relu", "ReluBackward", ReluF, kOutput,
-        return mul(g, as_float(cmp(NG_UNARY_OP_GT_SCALAR, y, 0.0), g.dtype()));),
+    ROW(NG_UNARY_OP_RELU, "relu", "ReluBackward", ReluF, kOutput, return relu_backward(g, y);),
     ROW(NG_UNARY_OP_SIGMOID, "sigmoid", "SigmoidBackward", SigmoidF, kOutput,
         return mul(g, mul(y, rsub_scalar(y, 1.0)));),
     ROW(NG_UNARY_OP_TANH, "tanh", "TanhBackward", TanhF, kOutput,

@@ -24,7 +24,8 @@ enum class Kind {
     };
 
 template <class T> inline T sign_of(T x) { return static_cast<T>((T(0) < x) - (x < T(0))); }
-template <class T> inline T relu_of(T x) { return x > T(0) ? x : (std::isnan(static_cast<double>(x)) ? x : T(0)); }
+// NaN passes through (as in PyTorch); written as one select so the loop vectorises.
+template <class T> inline T relu_of(T x) { return (x > T(0) || x != x) ? x : T(0); }
 template <class T> inline T sigmoid_of(T x) { return T(1) / (T(1) + std::exp(-x)); }
 template <class T> inline T clamp_of(T x, double lo, double hi) {
     if (std::isnan(static_cast<double>(x))) return x;

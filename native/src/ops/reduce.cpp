@@ -135,21 +135,64 @@ Tensor unreduce(const Tensor& g, const Dims& keep_shape, const Dims& in_shape) {
     return expand(reshape(g, keep_shape), in_shape);
 }
 
+// Number of leading dimensions reduced when the reduced set is exactly a prefix (0 otherwise).
+int reduced_prefix(const Tensor& t, const std::vector<int64_t>& dims) {
+    if (dims.empty() || !t.is_contiguous()) return 0;
+    std::vector<bool> r(static_cast<size_t>(t.dim()), false);
+    for (int64_t d : dims) r[static_cast<size_t>(wrap_dim(d, t.dim(), "sum"))] = true;
+    int k = 0;
+    while (k < t.dim() && r[static_cast<size_t>(k)]) ++k;
+    for (int i = k; i < t.dim(); ++i)
+        if (r[static_cast<size_t>(i)]) return 0;
+    return k < t.dim() ? k : 0;
+}
+
+// Column sums of a contiguous [rows, cols] block (a sum over leading dims, e.g. a bias gradient
+// summed over the batch): rows are added in order into per-column accumulators, so no transposed
+// copy is needed and the result does not depend on the thread count (threads split columns).
+template <class T, class O>
+void sum_columns(const T* in, int64_t rows, int64_t cols, O* out, bool mean) {
+    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+    cpu::parallel_for(0, cols, std::max<int64_t>(64, kSumBlock / std::max<int64_t>(rows, 1)), [&](int64_t b, int64_t e) {
+        std::vector<Acc> acc(static_cast<size_t>(e - b), Acc(0));
+        for (int64_t i = 0; i < rows; ++i) {
+            const T* row = in + i * cols;
+            for (int64_t j = b; j < e; ++j) acc[static_cast<size_t>(j - b)] += static_cast<Acc>(row[j]);
+        }
+        for (int64_t j = b; j < e; ++j) {
+            const Acc v = acc[static_cast<size_t>(j - b)];
+            out[j] = mean ? static_cast<O>(static_cast<double>(v) / static_cast<double>(rows)) : static_cast<O>(v);
+        }
+    });
+}
+
 Tensor sum_impl(const Tensor& t, const std::vector<int64_t>& dims, bool keepdim, bool mean) {
     const char* op = mean ? "mean" : "sum";
     if (mean)
         NG_CHECK_DTYPE(is_floating(t.dtype()), "mean: input dtype must be floating point, got ",
                        dtype_name(t.dtype()), " (convert it with ToType first)");
-    Plan p = make_plan(t, dims, keepdim, op);
     const DType out_dtype = is_floating(t.dtype()) ? t.dtype() : DType::Int64;
+    const int prefix = reduced_prefix(t, dims);
+    Plan p = prefix > 0 ? Plan{} : make_plan(t, dims, keepdim, op);
+    if (prefix > 0) {
+        // Same shapes as make_plan computes, without arranging the data.
+        p.reduced.assign(static_cast<size_t>(t.dim()), false);
+        for (int i = 0; i < t.dim(); ++i) {
+            const bool red = i < prefix;
+            p.reduced[static_cast<size_t>(i)] = red;
+            p.out_keep.push_back(red ? 1 : t.sizes()[i]);
+            if (!red || keepdim) p.out.push_back(red ? 1 : t.sizes()[i]);
+            (red ? p.cols : p.rows) *= t.sizes()[i];
+        }
+    }
     Tensor out = empty_tensor(p.out, out_dtype);
     dispatch_dtype(t.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        if constexpr (std::is_floating_point_v<T>) {
-            sum_rows<T, T>(p, out.data<T>(), mean);
-        } else {
-            sum_rows<T, int64_t>(p, out.data<int64_t>(), false);
-        }
+        using O = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+        if (prefix > 0)
+            sum_columns<T, O>(t.data<T>(), p.cols, p.rows, out.data<O>(), mean);  // cols here = reduced count
+        else
+            sum_rows<T, O>(p, out.data<O>(), mean && std::is_floating_point_v<T>);
     });
     if (is_floating(out_dtype) && any_requires_grad({&t})) {
         const Dims keep = p.out_keep, in = t.sizes();
