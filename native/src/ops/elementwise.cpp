@@ -112,6 +112,7 @@ void unary_flat(const Tensor& x, const Tensor& out, double a, double b) {
             const T* in = x.data<T>();
             O* o = out.data<O>();
             cpu::parallel_for(0, x.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+                #pragma omp simd
                 for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(in[k], a, b));
             });
         }
@@ -133,12 +134,15 @@ void binary_flat(const Tensor& x, const Tensor& y, const Tensor& out, int mode) 
             O* o = out.data<O>();
             cpu::parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
                 if (mode == 0) {
+                    #pragma omp simd
                     for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(px[k], py[k]));
                 } else if (mode == 1) {
                     const T yv = *py;
+                    #pragma omp simd
                     for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(px[k], yv));
                 } else {
                     const T xv = *px;
+                    #pragma omp simd
                     for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(xv, py[k]));
                 }
             });
@@ -173,7 +177,11 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
             const T* py = yc.data<T>();
             T* po = out.data<T>();
             cpu::parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
-                for (int64_t k = b; k < e; ++k) po[k] = py[k] > T(0) ? pg[k] : T(0);
+                #pragma omp simd
+                for (int64_t k = b; k < e; ++k) {
+                    const T gk = pg[k];  // loaded unconditionally so the select vectorises
+                    po[k] = py[k] > T(0) ? gk : T(0);
+                }
             });
         }
     });
