@@ -8,7 +8,7 @@ using namespace ng;
 extern "C" {
 
 NG_API int32_t ng_abi_version(void) { return NG_ABI_VERSION; }
-NG_API const char* ng_version(void) { return "0.1.0"; }
+NG_API const char* ng_version(void) { return NG_VERSION_STRING; }
 NG_API const char* ng_last_error(void) { return api::last_error(); }
 NG_API const char* ng_cpu_features(void) {
     try {

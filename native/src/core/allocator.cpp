@@ -39,7 +39,7 @@ struct Cache {
             for (void* p : list) system_free(p);
     }
     static void* system_alloc(size_t bytes) {
-#if defined(_MSC_VER)
+#if defined(_WIN32)
         return _aligned_malloc(bytes, kAlignment);
 #else
         void* p = nullptr;
@@ -48,7 +48,7 @@ struct Cache {
 #endif
     }
     static void system_free(void* p) {
-#if defined(_MSC_VER)
+#if defined(_WIN32)
         _aligned_free(p);
 #else
         std::free(p);
