@@ -52,6 +52,9 @@ TEST(CApi, Null_handles_and_null_outputs_are_invalid_arguments) {
 }
 
 TEST(CApi, Released_handles_are_detected) {
+#ifdef NG_SANITIZE_BUILD
+    GTEST_SKIP() << "uses a released handle on purpose: undefined behaviour the sanitizers rightly report";
+#endif
     ng_tensor* t = nullptr;
     int64_t shape[] = {2};
     ASSERT_EQ(ng_tensor_full(shape, 1, NG_DTYPE_FLOAT32, 1.0, &t), NG_STATUS_OK);
