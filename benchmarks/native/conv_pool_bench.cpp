@@ -1,13 +1,18 @@
 // Timing of the conv2d and pool2d kernels on the project's target shapes (float32, NCHW).
 // Prints the median of several runs for 1 and 2 threads; "fwd+bwd" is the forward followed by
 // the input, weight and bias gradients (pooling: forward then input gradient).
-//   conv_pool_bench [runs]      (default 11 runs after 2 warm-up runs)
+//   conv_pool_bench [runs] [filter] [threads] [min]
+// runs: timed runs after 2 warm-up runs (default 11); filter: only the cases whose name contains
+// it ("pool" for pooling, "all" for everything); threads: 1, 2 or 0 for both (default); with
+// "min" the best run is printed instead of the median (steadier on a loaded machine). With
+// runs = 1 and one case it is a short, deterministic workload for `valgrind --tool=callgrind`.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "cpu/conv2d.h"
@@ -19,6 +24,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+bool g_best = false;  // report the fastest run instead of the median (for a loaded machine)
+
 double median_ms(int runs, const std::function<void()>& f) {
     f();
     f();
@@ -29,7 +36,7 @@ double median_ms(int runs, const std::function<void()>& f) {
         t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
     std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
+    return g_best ? t.front() : t[t.size() / 2];
 }
 
 std::vector<float> random_vec(size_t count, unsigned seed) {
@@ -53,6 +60,8 @@ ng::cpu::Conv2dShape conv(int64_t n, int64_t ci, int64_t h, int64_t w, int64_t c
     return s;
 }
 
+std::vector<int> g_threads = {1, 2};
+
 void bench_conv(const ConvCase& c, int runs) {
     const auto& s = c.s;
     const size_t nx = static_cast<size_t>(s.n * s.c_in * s.h * s.w);
@@ -62,7 +71,7 @@ void bench_conv(const ConvCase& c, int runs) {
                gy = random_vec(ny, 4);
     std::vector<float> y(ny), gx(nx), gw(nw), gb(size_t(s.c_out));
     const double gflop = 2.0 * double(ny) * double(s.c_in / s.groups * s.kh * s.kw) * 1e-9;
-    for (int threads : {1, 2}) {
+    for (int threads : g_threads) {
         ng::cpu::set_num_threads(threads);
         const double fwd = median_ms(runs, [&] {
             ng::cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
@@ -94,7 +103,7 @@ void bench_pool(int runs) {
     const auto x = random_vec(nx, 5), gy = random_vec(ny, 6);
     std::vector<float> y(ny), gx(nx);
     std::vector<int64_t> idx(ny);
-    for (int threads : {1, 2}) {
+    for (int threads : g_threads) {
         ng::cpu::set_num_threads(threads);
         const double mf = median_ms(runs, [&] {
             ng::cpu::max_pool2d_forward(s, x.data(), y.data(), idx.data());
@@ -120,14 +129,22 @@ void bench_pool(int runs) {
 
 int main(int argc, char** argv) {
     const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 11;
-    std::printf("kernels: %s; median of %d runs\n", ng::cpu::cpu_features_description().c_str(),
-                runs);
+    const std::string filter = argc > 2 ? argv[2] : "all";
+    const int only_threads = argc > 3 ? std::atoi(argv[3]) : 0;
+    if (only_threads > 0) g_threads = {only_threads};
+    g_best = argc > 4 && std::string(argv[4]) == "min";
+    auto selected = [&](const char* name) {
+        return filter == "all" || std::string(name).find(filter) != std::string::npos;
+    };
+    std::printf("kernels: %s; %s of %d runs\n", ng::cpu::cpu_features_description().c_str(),
+                g_best ? "best" : "median", runs);
     const ConvCase cases[] = {
         {"LeNet conv1 N=64 1->6 28x28 k5 p2", conv(64, 1, 28, 28, 6, 5, 2)},
         {"LeNet conv2 N=64 6->16 14x14 k5", conv(64, 6, 14, 14, 16, 5, 0)},
         {"ResNet N=16 64->64 56x56 k3 p1", conv(16, 64, 56, 56, 64, 3, 1)},
     };
-    for (const auto& c : cases) bench_conv(c, runs);
-    bench_pool(runs);
+    for (const auto& c : cases)
+        if (selected(c.name)) bench_conv(c, runs);
+    if (selected("pool")) bench_pool(runs);
     return 0;
 }

@@ -212,6 +212,38 @@ TEST(Conv2dKernel, LeNetAndResNetShapes) {
     check_all<float>(make_shape(19, 2, 6, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, 18);
 }
 
+// Stride-1 shapes reach the direct (padded-input) kernels: forward always, the input gradient
+// when the padding keeps the size ("same"-like) and c_in/groups >= 4, the weight gradient when
+// c_out/groups >= 12; larger batches reach the several-images-per-GEMM path and several
+// weight-gradient chunks. Sizes are odd so the 16-pixel panels straddle rows and the 6-channel
+// tiles are partly padding.
+TEST(Conv2dKernel, DirectAndBatchedPaths) {
+    unsigned seed = 100;
+    struct C {
+        int64_t n, c_in, h, w, c_out, kh, kw, ph, pw, dil, groups;
+    };
+    const C cases[] = {
+        {5, 16, 12, 11, 32, 3, 3, 1, 1, 1, 1},   // ResNet-like: all three direct
+        {20, 6, 14, 14, 16, 5, 5, 0, 0, 1, 1},   // LeNet conv2: direct fwd/weight, batched input
+        {20, 1, 28, 28, 6, 5, 5, 2, 2, 1, 1},    // LeNet conv1: direct fwd, batched GEMMs
+        {11, 8, 9, 13, 26, 3, 2, 1, 1, 1, 2},    // groups, 13 channels per group, kh != kw
+        {9, 5, 10, 7, 13, 3, 3, 2, 2, 2, 1},     // dilation 2 with "same" padding
+        {3, 4, 6, 5, 12, 3, 3, 3, 3, 1, 1},      // padding wider than the kernel: GEMM input grad
+        {2, 7, 1, 17, 17, 1, 3, 0, 1, 1, 1},     // single-row images
+        {1, 12, 23, 29, 19, 5, 3, 2, 1, 1, 1},   // one image: forward split into panel parts
+    };
+    for (const C& c : cases) {
+        const Conv2dShape s = make_shape(c.n, c.c_in, c.h, c.w, c.c_out, c.kh, c.kw, 1, 1, c.ph,
+                                         c.pw, c.dil, c.dil, c.groups);
+        SCOPED_TRACE(::testing::Message() << "n=" << c.n << " c_in=" << c.c_in << " c_out="
+                                          << c.c_out << " " << c.h << "x" << c.w);
+        check_all<float>(s, seed % 2 == 0, seed);
+        check_all<double>(s, seed % 2 == 1, seed + 50);
+        ++seed;
+        if (::testing::Test::HasFatalFailure()) return;
+    }
+}
+
 TEST(Conv2dKernel, FiniteDifferencesDouble) {
     const Conv2dShape s = make_shape(2, 2, 5, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1);
     auto x = random_vec<double>(x_size(s), 21);
@@ -277,6 +309,11 @@ TEST(Conv2dKernel, BitIdenticalAcrossThreadCounts) {
     check_thread_invariance<float>(make_shape(17, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1));
     check_thread_invariance<float>(make_shape(1, 16, 20, 20, 32, 3, 3, 2, 2, 1, 1, 1, 1, 2));
     check_thread_invariance<double>(make_shape(5, 4, 9, 7, 4, 3, 3, 1, 1, 1, 1, 2, 2, 4));
+    // Direct kernels (all three passes), batched GEMMs, and a single image split into parts.
+    check_thread_invariance<float>(make_shape(5, 16, 12, 11, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1));
+    check_thread_invariance<float>(make_shape(20, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1));
+    check_thread_invariance<float>(make_shape(1, 12, 23, 29, 19, 5, 3, 1, 1, 2, 1, 1, 1, 1));
+    check_thread_invariance<double>(make_shape(11, 8, 9, 13, 26, 3, 2, 1, 1, 1, 1, 1, 1, 2));
 }
 
 }  // namespace

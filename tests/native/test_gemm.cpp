@@ -214,6 +214,22 @@ TEST(GemmTest, AlphaBetaVariantsAndPaddedLeadingDimensions) {
                     }
 }
 
+// The AVX2 packers move 8 k steps at a time with register transposes (full 6-row panels of
+// row-major A, full 16-column panels of transposed B): depths around multiples of 8, full and
+// partial panels, padded leading dimensions and K blocks that start mid-row.
+TEST(GemmTest, VectorisedPackersAroundEightStepGroups) {
+    const GemmBlocking kc5{0, 5, 0}, kc9{0, 9, 0};
+    for (Isa isa : isas_to_test())
+        for (int64_t k : {1, 7, 8, 9, 15, 16, 17, 33})
+            for (int64_t m : {6, 12, 13})
+                for (int64_t n : {16, 32, 35}) {
+                    check_case<float>(isa, {m, n, k, false, true, 1.0, 0.0, 0, 0, 0}, true);
+                    check_case<float>(isa, {m, n, k, false, true, -1.0, 1.0, 3, 2, 1}, true);
+                    check_case<float>(isa, {m, n, k, false, false, 1.0, 0.0, 1, 0, 0}, true, &kc5);
+                    check_case<float>(isa, {m, n, k, true, true, 1.0, 0.0, 0, 5, 0}, true, &kc9);
+                }
+}
+
 TEST(GemmTest, ForcedSmallBlocksCrossEveryBlockBoundary) {
     // Blocks far smaller than the defaults so modest sizes cross many MC/KC/NC boundaries,
     // including K blocks after the first (which accumulate with beta = 1).

@@ -1,32 +1,40 @@
-// GEMM-based 2-D convolution (NCHW), forward and the three gradients.
+// 2-D convolution (NCHW), forward and the three gradients: direct kernels for stride 1,
+// im2col + GEMM otherwise.
 //
-// SCHEME, and why:
-// * Forward: per image and group, im2col lowers the input to col[K = c_in/g*kh*kw, P = h_out*w_out]
-//   and one GEMM y_g[c_out/g, P] = W_g[c_out/g, K] * col computes the output. The GEMM does the
-//   O(K*P*c_out) work at near-peak speed; im2col is O(K*P) copies, small next to it for every
-//   shape in the targets (its cost is 1/c_out of the GEMM's FLOPs, and it is a stream of
-//   contiguous copies for stride 1). A 1x1/stride-1/pad-0 convolution is already a GEMM on the
-//   raw input, so it skips im2col. The bias is written into y first and the GEMM accumulates on
-//   top (beta = 1), which saves a pass over y.
-// * Backward input: col = W_g^T * gy_g (GEMM with the transpose read through packing), then
-//   col2im scatters col back onto the input pixels. This is the same FLOP count as the forward
-//   and avoids building an im2col of the dilated/padded gy.
-// * Backward weight: gw_g = sum over images of gy_g * col^T. The images are cut into a fixed
-//   number of chunks that depends only on the batch size; each chunk accumulates its images in
-//   order into its own partial (GEMM with beta = 1), and the partials are added in chunk order.
-//   So the summation order never depends on the thread count (bit-identical results).
+// SCHEME, and why (measured on the target shapes, see benchmarks/native/conv_pool_bench.cpp):
+// * Stride 1 (every target layer): conv2d_direct.cpp. The image is copied once into a zero-padded
+//   layout and a GEMM-style register-blocked tile kernel reads each tap's 16 pixels straight from
+//   it, so there is no column matrix and no B packing. im2col + GEMM copies every input value
+//   c_in*k^2 times and packs the copy again; with few output channels (LeNet: 6, 16) each copy
+//   feeds only that many multiply-adds and the copies cost as much as the arithmetic (forward
+//   LeNet conv1 0.46 -> 0.24 ms, conv2 0.78 -> 0.49 ms on one thread).
+//     - forward: always (pointwise 1x1 convolutions stay a plain GEMM on the input planes).
+//     - input gradient: for "same"-like padding it is the forward convolution of gy with the
+//       kernel rotated by 180 degrees and its channel axes swapped (ResNet). When the output is
+//       much smaller than the input (LeNet conv2: 10x10 from 14x14) that form would multiply
+//       every tap landing in gy's zero border (2x the useful work), so GEMM + col2im is kept.
+//     - weight gradient: tiles of 6 taps x 16 output channels over the padded pixels, when there
+//       are >= 12 output channels per group (LeNet conv1's 6 would leave most of a tile idle).
+// * im2col + GEMM (other strides and the cases above): im2col lowers the input to
+//   col[K = c_in/g*kh*kw, P = h_out*w_out]; y_g = W_g * col. Input gradient: col = W_g^T * gy_g,
+//   then col2im scatters it back. Weight gradient: gw_g = sum over images of gy_g * col^T. Small
+//   images (a whole image's columns fit the L2 budget) are put side by side, `batch` per GEMM, so
+//   the GEMMs are wide enough to run well (LeNet conv1: 6 x 784 x 25 per image).
+// * Weight gradient summation: the images are cut into a fixed number of chunks that depends only
+//   on the batch size; each chunk sums its images in order into its own partial, and the partials
+//   are added in chunk order. So the summation order never depends on the thread count.
 // * Backward bias: per channel, a fixed 8-lane sum over (n, p), combined in a fixed tree.
-// * Threads: forward and backward-input run whole images in parallel, each thread on its own
-//   column buffer; when there is a single image the loop is serial and the GEMM itself may use
-//   the threads. Every output element is produced by one GEMM call of a fixed shape, so the
-//   result does not depend on which thread ran it.
-// * Column buffers are per-thread scratch kept between calls (grown on demand) so that a training
-//   loop does not pay page faults for a fresh multi-megabyte buffer on every call.
+// * Threads: whole images (or batches of images, or for a single image parts of it) run in
+//   parallel with no barriers, each thread on its own buffers. Every output element is produced
+//   by one kernel sum of a fixed shape, so the result does not depend on which thread ran it.
+// * Column and padded-input buffers are per-thread scratch kept between calls (grown on demand)
+//   so that a training loop does not pay page faults for fresh multi-megabyte buffers each call.
 #include "cpu/conv2d.h"
 
 #include <algorithm>
 #include <vector>
 
+#include "cpu/conv2d_direct.h"
 #include "cpu/conv2d_im2col.h"
 #include "cpu/gemm.h"
 #include "cpu/parallel.h"
@@ -37,8 +45,9 @@ namespace {
 using conv_detail::col2im;
 using conv_detail::im2col;
 
-// Per-thread scratch, slot 0 for columns. Grows, never shrinks (see the scheme note above).
-template <class T>
+// Per-thread scratch; Slot 0 holds columns, slot 1 a gathered output-gradient or output block.
+// Grows, never shrinks (see the scheme note above).
+template <class T, int Slot = 0>
 T* thread_scratch(size_t count) {
     thread_local std::vector<T> buffer;
     if (buffer.size() < count) {
@@ -51,14 +60,19 @@ T* thread_scratch(size_t count) {
 
 struct Dims {
     int64_t cg, cog, K, P, HW;
-    int64_t rows;    // output rows per column block
+    int64_t rows;    // output rows per column block (h_out when a whole image fits)
+    int64_t batch;   // images side by side in one column matrix (1 unless rows == h_out)
     bool pointwise;  // 1x1, stride 1, no padding: the input planes are the column matrix
-    size_t col_elems;  // column buffer: K x (rows * w_out)
+    size_t col_elems;  // column buffer: K x (batch * rows * w_out)
+    size_t out_elems;  // gathered gy / output block: cog x (batch * P)
 };
 
 // Column blocks are sized to stay in the per-core L2 cache, so that the GEMM packs them from L2
 // instead of from memory (a whole-image column matrix is several MB for ResNet-size layers).
 constexpr int64_t kColumnBlockBytes = 384 * 1024;
+
+// The weight gradient is summed over at most this many fixed image chunks.
+constexpr int64_t kMaxWeightChunks = 8;
 
 template <class T>
 Dims dims_of(const Conv2dShape& s) {
@@ -72,12 +86,53 @@ Dims dims_of(const Conv2dShape& s) {
                   s.pad_w == 0 && s.h_out == s.h && s.w_out == s.w;
     const int64_t row_bytes = std::max<int64_t>(1, d.K * s.w_out * static_cast<int64_t>(sizeof(T)));
     d.rows = std::min(s.h_out, std::max<int64_t>(1, kColumnBlockBytes / row_bytes));
-    d.col_elems = static_cast<size_t>(d.K * d.rows * s.w_out);
+    // Small images (LeNet: 100-784 pixels) make GEMMs too narrow to run well one image at a time
+    // (the packed A block is rebuilt per call, and the last 16-column panel is mostly padding).
+    // Several images side by side form one wide GEMM instead. The count depends on the shape
+    // only, and no more than one weight-gradient chunk's worth, so every chunk gets whole batches.
+    d.batch = 1;
+    if (!d.pointwise && d.rows == s.h_out && d.P > 0) {
+        const int64_t image_bytes = row_bytes * s.h_out;
+        const int64_t chunk = (s.n + kMaxWeightChunks - 1) / kMaxWeightChunks;
+        d.batch = std::max<int64_t>(1, std::min(chunk, kColumnBlockBytes / image_bytes));
+    }
+    d.col_elems = static_cast<size_t>(d.K * d.batch * d.rows * s.w_out);
+    d.out_elems = static_cast<size_t>(d.cog * d.batch * d.P);
     return d;
 }
 
-// The weight gradient is summed over at most this many fixed image chunks.
-constexpr int64_t kMaxWeightChunks = 8;
+// dst[co][b*P + p] = src image (first + b), channel rows [0, cog) of a group: packs the output
+// gradient of `count` images into one row-major [cog x count*P] matrix.
+template <class T>
+void gather_rows(const T* src, int64_t image_stride, int64_t count, int64_t cog, int64_t P, T* dst) {
+    for (int64_t co = 0; co < cog; ++co)
+        for (int64_t b = 0; b < count; ++b)
+            std::copy(src + b * image_stride + co * P, src + b * image_stride + (co + 1) * P,
+                      dst + (co * count + b) * P);
+}
+
+// Stride-1 convolutions run the direct kernel (conv2d_direct.cpp) rather than im2col + GEMM.
+// Pointwise ones stay a plain GEMM (no copy at all).
+bool use_direct(const Conv2dShape& s, const Dims& d) {
+    return conv_detail::direct_applies(s) && !d.pointwise;
+}
+
+// The input gradient of a stride-1 convolution is itself a stride-1 convolution (of gy) when the
+// padding does not exceed the dilated kernel extent. It computes c_in/groups output channels in
+// tiles of 6, so it is used only when few of those rows are padding; and it multiplies every tap
+// that lands in gy's zero border, h*w*k^2 products per channel pair instead of the useful
+// h_out*w_out*k^2, so it is used only when the two are close ("same" padding, as in ResNet).
+// Otherwise (LeNet: 14x14 inputs, 10x10 outputs) GEMM + col2im does only the useful products.
+bool transposed_as_direct(const Conv2dShape& s, const Dims& d) {
+    return use_direct(s, d) && d.cg >= 4 && s.pad_h <= s.dil_h * (s.kh - 1) &&
+           s.pad_w <= s.dil_w * (s.kw - 1) && 4 * d.HW <= 5 * d.P;
+}
+
+// Weight gradient through the direct kernel: its tiles are 16 output channels wide, so it needs
+// enough of them to fill a tile (LeNet conv1's 6 channels stay on the GEMM path).
+bool weight_grad_direct(const Conv2dShape& s, const Dims& d) {
+    return use_direct(s, d) && d.cog >= 12;
+}
 
 }  // namespace
 
@@ -85,6 +140,41 @@ template <class T>
 void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
     const Dims d = dims_of<T>(s);
     if (s.n == 0 || s.c_out == 0 || d.P == 0) return;
+    if (use_direct(s, d)) {
+        conv_detail::direct_forward(s, x, w, bias, y);
+        return;
+    }
+    if (d.batch > 1) {
+        // Several images per GEMM; the product lands in a scratch block and is copied into the
+        // images' output planes with the bias added.
+        const int64_t items = (s.n + d.batch - 1) / d.batch;
+        parallel_for(0, items * s.groups, 1, [&](int64_t t0, int64_t t1) {
+            T* col = thread_scratch<T>(d.col_elems);
+            T* out = thread_scratch<T, 1>(d.out_elems);
+            for (int64_t t = t0; t < t1; ++t) {
+                const int64_t g = t % s.groups, first = (t / s.groups) * d.batch;
+                const int64_t count = std::min(d.batch, s.n - first);
+                const int64_t ld = count * d.P;
+                for (int64_t b = 0; b < count; ++b)
+                    im2col(s, d.cg, x + ((first + b) * s.c_in + g * d.cg) * d.HW, 0, s.h_out,
+                           col + b * d.P, ld);
+                gemm(false, false, d.cog, ld, d.K, T(1), w + g * d.cog * d.K, d.K, col, ld, T(0),
+                     out, ld);
+                for (int64_t b = 0; b < count; ++b)
+                    for (int64_t co = 0; co < d.cog; ++co) {
+                        const T* src = out + co * ld + b * d.P;
+                        T* dst = y + ((first + b) * s.c_out + g * d.cog + co) * d.P;
+                        if (bias) {
+                            const T bv = bias[g * d.cog + co];
+                            for (int64_t p = 0; p < d.P; ++p) dst[p] = src[p] + bv;
+                        } else {
+                            std::copy(src, src + d.P, dst);
+                        }
+                    }
+            }
+        });
+        return;
+    }
     parallel_for(0, s.n, 1, [&](int64_t i0, int64_t i1) {
         T* col = d.pointwise ? nullptr : thread_scratch<T>(d.col_elems);
         for (int64_t i = i0; i < i1; ++i) {
@@ -104,7 +194,7 @@ void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
                 for (int64_t oh0 = 0; oh0 < s.h_out; oh0 += d.rows) {
                     const int64_t oh1 = std::min(s.h_out, oh0 + d.rows);
                     const int64_t pb = (oh1 - oh0) * s.w_out;
-                    im2col(s, d.cg, xg, oh0, oh1, col);
+                    im2col(s, d.cg, xg, oh0, oh1, col, pb);
                     gemm(false, false, d.cog, pb, d.K, T(1), wg, d.K, col, pb, beta,
                          yg + oh0 * s.w_out, d.P);
                 }
@@ -119,6 +209,47 @@ void conv2d_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx)
     if (s.n == 0 || s.c_in == 0 || d.HW == 0) return;
     if (d.P == 0 || s.c_out == 0) {
         std::fill(gx, gx + s.n * s.c_in * d.HW, T(0));
+        return;
+    }
+    if (transposed_as_direct(s, d)) {
+        // Stride 1: the input gradient is the forward convolution of gy, padded by
+        // dil*(k-1) - pad, with the kernel rotated by 180 degrees and its channel axes swapped.
+        const Conv2dShape t{s.n, s.c_out, s.h_out, s.w_out, s.c_in, s.kh, s.kw, 1, 1,
+                            s.dil_h * (s.kh - 1) - s.pad_h, s.dil_w * (s.kw - 1) - s.pad_w,
+                            s.dil_h, s.dil_w, s.groups, s.h, s.w};
+        const int64_t taps = s.kh * s.kw;
+        std::vector<T> wt(static_cast<size_t>(s.c_out * d.K));
+        for (int64_t g = 0; g < s.groups; ++g)
+            for (int64_t co = 0; co < d.cog; ++co)
+                for (int64_t ci = 0; ci < d.cg; ++ci) {
+                    const T* src = w + ((g * d.cog + co) * d.cg + ci) * taps;
+                    T* dst = wt.data() + ((g * d.cg + ci) * d.cog + co) * taps;
+                    for (int64_t k = 0; k < taps; ++k) dst[k] = src[taps - 1 - k];
+                }
+        conv_detail::direct_forward(t, gy, wt.data(), static_cast<const T*>(nullptr), gx);
+        return;
+    }
+    if (d.batch > 1) {
+        // One GEMM for several images' columns, then col2im image by image.
+        const int64_t items = (s.n + d.batch - 1) / d.batch;
+        parallel_for(0, items * s.groups, 1, [&](int64_t t0, int64_t t1) {
+            T* col = thread_scratch<T>(d.col_elems);
+            T* gyc = thread_scratch<T, 1>(d.out_elems);
+            for (int64_t t = t0; t < t1; ++t) {
+                const int64_t g = t % s.groups, first = (t / s.groups) * d.batch;
+                const int64_t count = std::min(d.batch, s.n - first);
+                const int64_t ld = count * d.P;
+                gather_rows(gy + (first * s.c_out + g * d.cog) * d.P, s.c_out * d.P, count, d.cog,
+                            d.P, gyc);
+                gemm(true, false, d.K, ld, d.cog, T(1), w + g * d.cog * d.K, d.K, gyc, ld, T(0),
+                     col, ld);
+                for (int64_t b = 0; b < count; ++b) {
+                    T* gxg = gx + ((first + b) * s.c_in + g * d.cg) * d.HW;
+                    std::fill(gxg, gxg + d.cg * d.HW, T(0));
+                    col2im(s, d.cg, col + b * d.P, 0, s.h_out, gxg, ld);
+                }
+            }
+        });
         return;
     }
     parallel_for(0, s.n, 1, [&](int64_t i0, int64_t i1) {
@@ -138,7 +269,7 @@ void conv2d_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx)
                     const int64_t pb = (oh1 - oh0) * s.w_out;
                     gemm(true, false, d.K, pb, d.cog, T(1), wg, d.K, gyg + oh0 * s.w_out, d.P,
                          T(0), col, pb);
-                    col2im(s, d.cg, col, oh0, oh1, gxg);
+                    col2im(s, d.cg, col, oh0, oh1, gxg, pb);
                 }
             }
         }
@@ -154,15 +285,38 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw
         std::fill(gw, gw + wsize, T(0));
         return;
     }
-    // Chunk layout depends on n only, never on the thread count.
+    // Chunk layout depends on n only, never on the thread count; so does d.batch, which divides
+    // each chunk into the same sub-batches whatever thread runs it.
     const int64_t grain = (s.n + kMaxWeightChunks - 1) / kMaxWeightChunks;
     const int64_t chunks = (s.n + grain - 1) / grain;
     std::vector<T> partials(static_cast<size_t>((chunks - 1) * wsize));
+    const bool direct_wgrad = weight_grad_direct(s, d);
     parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
         for (int64_t c = c0; c < c1; ++c) {
             T* out = c == 0 ? gw : partials.data() + (c - 1) * wsize;
-            T* col = d.pointwise ? nullptr : thread_scratch<T>(d.col_elems);
             const int64_t first = c * grain, last = std::min(s.n, first + grain);
+            if (direct_wgrad) {
+                conv_detail::direct_weight_grad(s, gy, x, first, last, out);
+                continue;
+            }
+            T* col = d.pointwise ? nullptr : thread_scratch<T>(d.col_elems);
+            if (d.batch > 1) {
+                T* gyc = thread_scratch<T, 1>(d.out_elems);
+                for (int64_t i = first; i < last; i += d.batch) {
+                    const int64_t count = std::min(d.batch, last - i);
+                    const int64_t ld = count * d.P;
+                    for (int64_t g = 0; g < s.groups; ++g) {
+                        for (int64_t b = 0; b < count; ++b)
+                            im2col(s, d.cg, x + ((i + b) * s.c_in + g * d.cg) * d.HW, 0, s.h_out,
+                                   col + b * d.P, ld);
+                        gather_rows(gy + (i * s.c_out + g * d.cog) * d.P, s.c_out * d.P, count,
+                                    d.cog, d.P, gyc);
+                        gemm(false, true, d.cog, d.K, ld, T(1), gyc, ld, col, ld,
+                             i == first ? T(0) : T(1), out + g * d.cog * d.K, d.K);
+                    }
+                }
+                continue;
+            }
             for (int64_t i = first; i < last; ++i) {
                 for (int64_t g = 0; g < s.groups; ++g) {
                     const T* xg = x + (i * s.c_in + g * d.cg) * d.HW;
@@ -176,7 +330,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw
                     for (int64_t oh0 = 0; oh0 < s.h_out; oh0 += d.rows) {
                         const int64_t oh1 = std::min(s.h_out, oh0 + d.rows);
                         const int64_t pb = (oh1 - oh0) * s.w_out;
-                        im2col(s, d.cg, xg, oh0, oh1, col);
+                        im2col(s, d.cg, xg, oh0, oh1, col, pb);
                         gemm(false, true, d.cog, d.K, pb, T(1), gyg + oh0 * s.w_out, d.P, col, pb,
                              i == first && oh0 == 0 ? T(0) : T(1), outg, d.K);
                     }

@@ -64,7 +64,8 @@ ValidRange clip(ValidRange r, int64_t lo, int64_t hi) {
 }  // namespace
 
 template <class T>
-void im2col(const Conv2dShape& s, int64_t channels, const T* x, int64_t oh0, int64_t oh1, T* col) {
+void im2col(const Conv2dShape& s, int64_t channels, const T* x, int64_t oh0, int64_t oh1, T* col,
+            int64_t ld) {
     const int64_t P = (oh1 - oh0) * s.w_out;
     const bool avx2 = use_avx2_rows<T>();
     for (int64_t ci = 0; ci < channels; ++ci) {
@@ -75,7 +76,7 @@ void im2col(const Conv2dShape& s, int64_t channels, const T* x, int64_t oh0, int
             for (int64_t kj = 0; kj < s.kw; ++kj) {
                 const int64_t off_w = kj * s.dil_w - s.pad_w;
                 const ValidRange cols = valid_range(s.w_out, s.w, s.stride_w, off_w);
-                T* out = col + ((ci * s.kh + ki) * s.kw + kj) * P;  // row oh0
+                T* out = col + ((ci * s.kh + ki) * s.kw + kj) * ld;  // row oh0
                 std::fill(out, out + (rows.lo - oh0) * s.w_out, T(0));
                 const bool fast =
                     s.stride_w == 1 && rows.hi > rows.lo && cols.hi > cols.lo &&
@@ -108,8 +109,8 @@ void im2col(const Conv2dShape& s, int64_t channels, const T* x, int64_t oh0, int
 }
 
 template <class T>
-void col2im(const Conv2dShape& s, int64_t channels, const T* col, int64_t oh0, int64_t oh1, T* gx) {
-    const int64_t P = (oh1 - oh0) * s.w_out;
+void col2im(const Conv2dShape& s, int64_t channels, const T* col, int64_t oh0, int64_t oh1, T* gx,
+            int64_t ld) {
     const bool avx2 = use_avx2_rows<T>();
     for (int64_t ci = 0; ci < channels; ++ci) {
         T* plane = gx + ci * s.h * s.w;
@@ -119,7 +120,7 @@ void col2im(const Conv2dShape& s, int64_t channels, const T* col, int64_t oh0, i
             for (int64_t kj = 0; kj < s.kw; ++kj) {
                 const int64_t off_w = kj * s.dil_w - s.pad_w;
                 const ValidRange cols = valid_range(s.w_out, s.w, s.stride_w, off_w);
-                const T* in = col + ((ci * s.kh + ki) * s.kw + kj) * P;  // row oh0
+                const T* in = col + ((ci * s.kh + ki) * s.kw + kj) * ld;  // row oh0
                 const bool fast =
                     s.stride_w == 1 && rows.hi > rows.lo && cols.hi > cols.lo &&
                     col2im_tap_fast(
@@ -145,11 +146,13 @@ void col2im(const Conv2dShape& s, int64_t channels, const T* col, int64_t oh0, i
     }
 }
 
-template void im2col<float>(const Conv2dShape&, int64_t, const float*, int64_t, int64_t, float*);
-template void im2col<double>(const Conv2dShape&, int64_t, const double*, int64_t, int64_t,
-                             double*);
-template void col2im<float>(const Conv2dShape&, int64_t, const float*, int64_t, int64_t, float*);
+template void im2col<float>(const Conv2dShape&, int64_t, const float*, int64_t, int64_t, float*,
+                            int64_t);
+template void im2col<double>(const Conv2dShape&, int64_t, const double*, int64_t, int64_t, double*,
+                             int64_t);
+template void col2im<float>(const Conv2dShape&, int64_t, const float*, int64_t, int64_t, float*,
+                            int64_t);
 template void col2im<double>(const Conv2dShape&, int64_t, const double*, int64_t, int64_t,
-                             double*);
+                             double*, int64_t);
 
 }  // namespace ng::cpu::conv_detail

@@ -9,15 +9,18 @@ namespace ng::cpu::conv_detail {
 
 // Output rows [oh0, oh1) of the column matrix, P = (oh1 - oh0) * w_out columns:
 // col[(ci*kh + ki)*kw + kj][(oh - oh0)*w_out + ow] = x[ci][oh*sh - ph + ki*dh][ow*sw - pw + kj*dw],
-// 0 where the tap falls in the padding. x holds `channels` planes of h*w.
+// 0 where the tap falls in the padding. x holds `channels` planes of h*w. Rows of col are `ld`
+// elements apart (ld >= P), so several images can sit side by side in one column matrix.
 template <class T>
-void im2col(const Conv2dShape& s, int64_t channels, const T* x, int64_t oh0, int64_t oh1, T* col);
+void im2col(const Conv2dShape& s, int64_t channels, const T* x, int64_t oh0, int64_t oh1, T* col,
+            int64_t ld);
 
 // The adjoint of im2col for the same rows: every col entry is added to the input pixel it was
 // read from (gx is not cleared). The order of the additions is fixed (channel, tap row, tap
 // column, output pixel).
 template <class T>
-void col2im(const Conv2dShape& s, int64_t channels, const T* col, int64_t oh0, int64_t oh1, T* gx);
+void col2im(const Conv2dShape& s, int64_t channels, const T* col, int64_t oh0, int64_t oh1, T* gx,
+            int64_t ld);
 
 // Output columns ow whose tap iw = ow*stride + offset lies in [0, in): [lo, hi), hi >= lo.
 struct ValidRange {

@@ -11,11 +11,83 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "cpu/gemm_internal.h"
 
 namespace ng::cpu::detail {
 namespace {
+
+#if defined(__AVX2__)
+// The interleaving packers (row-major A, transposed B) gather one value from each of MR or NR
+// strided streams per k step; done one float at a time that is a load and a store per element and
+// costs as much as the multiply itself when the other dimension is small (conv weight gradients,
+// M = 64 row blocks). Eight k steps at a time, 8x8 register transposes do the same with one
+// vector load per stream and one vector store per k step.
+inline void transpose8(__m256 r[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// dst[p*6 + r] = src[r*ld + p] for p in [0, kc), r in [0, 6): one full MR = 6 panel of row-major A.
+inline void pack_rows6_f32(const float* src, int64_t ld, int64_t kc, float* dst) {
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(src + i * ld + p);
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8(r);
+        float* out = dst + p * 6;
+        // Overlapping 8-wide stores, each rewritten by the next; the last one is cut to 6 values
+        // so nothing past this block is touched.
+        for (int i = 0; i < 7; ++i) _mm256_storeu_ps(out + i * 6, r[i]);
+        _mm_storeu_ps(out + 42, _mm256_castps256_ps128(r[7]));
+        _mm_storel_pi(reinterpret_cast<__m64*>(out + 46), _mm256_extractf128_ps(r[7], 1));
+    }
+    for (; p < kc; ++p)
+        for (int i = 0; i < 6; ++i) dst[p * 6 + i] = src[i * ld + p];
+}
+
+// dst[p*16 + c] = src[c*ld + p] for p in [0, kc), c in [0, cols), 0 for c in [cols, 16): one NR =
+// 16 panel of transposed B (cols < 16 at the right edge; columns past it are never read).
+inline void pack_cols16_f32(const float* src, int64_t ld, int64_t kc, int cols, float* dst) {
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 lo[8], hi[8];
+        for (int i = 0; i < 8; ++i) {
+            lo[i] = i < cols ? _mm256_loadu_ps(src + i * ld + p) : _mm256_setzero_ps();
+            hi[i] = i + 8 < cols ? _mm256_loadu_ps(src + (i + 8) * ld + p) : _mm256_setzero_ps();
+        }
+        transpose8(lo);
+        transpose8(hi);
+        float* out = dst + p * 16;
+        for (int i = 0; i < 8; ++i) {
+            _mm256_storeu_ps(out + i * 16, lo[i]);
+            _mm256_storeu_ps(out + i * 16 + 8, hi[i]);
+        }
+    }
+    for (; p < kc; ++p)
+        for (int c = 0; c < 16; ++c) dst[p * 16 + c] = c < cols ? src[c * ld + p] : 0.0f;
+}
+#endif
 
 // Packs rows [i0, i0+mc) x columns [p0, p0+kc) of op(A) as ceil(mc/MR) panels; panel r holds, for
 // each p, the MR values op(A)(i0+r*MR+0..MR-1, p0+p) contiguously.
@@ -44,6 +116,13 @@ void pack_a(const GemmArgs<T>& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc
         const int64_t rows = std::min<int64_t>(MR, mc - ir);
         const T* src = g.a + (i0 + ir) * lda + p0;
         if (rows == MR) {
+#if defined(__AVX2__)
+            if constexpr (std::is_same_v<T, float> && MR == 6) {
+                pack_rows6_f32(src, lda, kc, dst);
+                dst += MR * kc;
+                continue;
+            }
+#endif
             for (int64_t p = 0; p < kc; ++p)
                 for (int r = 0; r < MR; ++r) dst[p * MR + r] = src[r * lda + p];
         } else {
@@ -91,6 +170,12 @@ void pack_b(const GemmArgs<T>& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc
         const int64_t cols = std::min<int64_t>(NR, nc - jr);
         const T* src = g.b + (j0 + jr) * ldb + p0;
         T* out = dst + (q - jp0) * NR * kc;
+#if defined(__AVX2__)
+        if constexpr (std::is_same_v<T, float> && NR == 16) {
+            pack_cols16_f32(src, ldb, kc, static_cast<int>(cols), out);
+            continue;
+        }
+#endif
         if (cols == NR) {
             for (int64_t p = 0; p < kc; ++p)
                 for (int c = 0; c < NR; ++c) out[p * NR + c] = src[c * ldb + p];
