@@ -23,6 +23,28 @@ inline Tensor tensor_arg(const ng_tensor* h, const char* fn, const char* name) {
     return Tensor(Ref<TensorImpl>::borrow(impl));
 }
 
+// A caller's handle used for the duration of one call without touching its reference count:
+// the caller keeps the tensor alive across the call, and atomic retain/release pairs are a large
+// part of a small op's cost. Anything that keeps the tensor (autograd, views) copies the Tensor,
+// which retains it properly.
+class BorrowedTensor {
+public:
+    BorrowedTensor(const ng_tensor* h, const char* fn, const char* name) {
+        NG_CHECK_ARG(h != nullptr, fn, ": argument '", name, "' is null");
+        auto* impl = reinterpret_cast<TensorImpl*>(const_cast<ng_tensor*>(h));
+        NG_CHECK_ARG(impl->is_alive(), fn, ": argument '", name, "' is a released tensor handle");
+        tensor_ = Tensor(Ref<TensorImpl>::adopt(impl));
+    }
+    ~BorrowedTensor() { (void)tensor_.forget(); }
+    BorrowedTensor(const BorrowedTensor&) = delete;
+    BorrowedTensor& operator=(const BorrowedTensor&) = delete;
+    operator const Tensor&() const noexcept { return tensor_; }
+    const Tensor& get() const noexcept { return tensor_; }
+
+private:
+    Tensor tensor_;
+};
+
 inline Tensor optional_tensor_arg(const ng_tensor* h, const char* fn, const char* name) {
     return h ? tensor_arg(h, fn, name) : Tensor();
 }

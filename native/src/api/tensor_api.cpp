@@ -10,7 +10,8 @@ using namespace ng;
 using api::tensor_arg;
 
 namespace {
-Tensor arg(const ng_tensor* h, const char* fn, const char* name = "t") { return tensor_arg(h, fn, name); }
+// Borrowed: no reference-count traffic for the operands of a call (see api::BorrowedTensor).
+api::BorrowedTensor arg(const ng_tensor* h, const char* fn, const char* name = "t") { return {h, fn, name}; }
 
 Generator* generator_arg(ng_generator* g) { return reinterpret_cast<Generator*>(g); }
 
@@ -87,19 +88,19 @@ NG_API ng_status ng_tensor_from_data(const void* data, int64_t nbytes, const int
 NG_API ng_status ng_tensor_dtype(const ng_tensor* t, ng_dtype* out) {
     NG_API_BEGIN
     api::check_out(out, "dtype");
-    *out = static_cast<ng_dtype>(arg(t, "dtype").dtype());
+    *out = static_cast<ng_dtype>(arg(t, "dtype").get().dtype());
     NG_API_END
 }
 NG_API ng_status ng_tensor_ndim(const ng_tensor* t, int32_t* out) {
     NG_API_BEGIN
     api::check_out(out, "ndim");
-    *out = arg(t, "ndim").dim();
+    *out = arg(t, "ndim").get().dim();
     NG_API_END
 }
 NG_API ng_status ng_tensor_numel(const ng_tensor* t, int64_t* out) {
     NG_API_BEGIN
     api::check_out(out, "numel");
-    *out = arg(t, "numel").numel();
+    *out = arg(t, "numel").get().numel();
     NG_API_END
 }
 NG_API ng_status ng_tensor_layout(const ng_tensor* t, int32_t* ndim, int64_t* sizes, int64_t* strides, int64_t* offset) {
@@ -117,7 +118,7 @@ NG_API ng_status ng_tensor_layout(const ng_tensor* t, int32_t* ndim, int64_t* si
 NG_API ng_status ng_tensor_is_contiguous(const ng_tensor* t, int32_t* out) {
     NG_API_BEGIN
     api::check_out(out, "is_contiguous");
-    *out = arg(t, "is_contiguous").is_contiguous() ? 1 : 0;
+    *out = arg(t, "is_contiguous").get().is_contiguous() ? 1 : 0;
     NG_API_END
 }
 NG_API ng_status ng_tensor_copy_to(const ng_tensor* t, void* dst, int64_t nbytes) {
@@ -155,7 +156,7 @@ NG_API ng_status ng_tensor_item_int64(const ng_tensor* t, int64_t* out) {
 NG_API ng_status ng_tensor_shares_storage(const ng_tensor* a, const ng_tensor* b, int32_t* out) {
     NG_API_BEGIN
     api::check_out(out, "shares_storage");
-    *out = arg(a, "shares_storage", "a")->storage() == arg(b, "shares_storage", "b")->storage() ? 1 : 0;
+    *out = arg(a, "shares_storage", "a").get()->storage() == arg(b, "shares_storage", "b").get()->storage() ? 1 : 0;
     NG_API_END
 }
 

@@ -28,6 +28,8 @@ public:
     const Ref<TensorImpl>& ref() const noexcept { return impl_; }
     TensorImpl* operator->() const noexcept { return impl_.get(); }
     bool same(const Tensor& o) const noexcept { return impl_ == o.impl_; }
+    // Gives up this handle's reference without releasing it (see api::BorrowedTensor).
+    TensorImpl* forget() noexcept { return impl_.detach(); }
 
     // Convenience accessors (defined below TensorImpl).
     const Dims& sizes() const;

@@ -374,10 +374,13 @@ Dims strides_for(const Tensor& t, const Dims& shape) {
     return st;
 }
 
-Tensor converted(const Tensor& t, DType dtype) {
+// t itself when it already has `dtype` (no reference-count traffic), else a converted copy kept
+// alive by `holder`.
+const Tensor& converted(const Tensor& t, DType dtype, Tensor& holder) {
     if (t.dtype() == dtype) return t;
     GradModeGuard no_grad(false);
-    return to_dtype(t, dtype);
+    holder = to_dtype(t, dtype);
+    return holder;
 }
 
 // Casts a gradient back to its input's dtype and shape (undoing promotion and broadcasting).
@@ -408,7 +411,8 @@ Dims broadcast_shapes(const Dims& a, const Dims& b, const char* op) {
 Tensor unary(ng_unary_op op, const Tensor& x, double a, double b) {
     const UnaryRow& row = unary_row(op);
     const DType cdt = unary_compute_dtype(row, x.dtype(), a, b);
-    const Tensor xin = converted(x, cdt);
+    Tensor xh;
+    const Tensor& xin = converted(x, cdt, xh);
     Tensor out = empty_tensor(x.sizes(), result_dtype(row.kind, cdt));
     if (xin.is_contiguous())
         row.flat(xin, out, a, b);
@@ -449,7 +453,9 @@ Tensor binary(ng_binary_op op, const Tensor& x, const Tensor& y) {
     const BinaryRow& row = binary_row(op);
     const DType promoted = promote(x.dtype(), y.dtype());
     const DType cdt = row.kind == Kind::Compare ? promoted : compute_dtype(row.kind, promoted);
-    const Tensor xin = converted(x, cdt), yin = converted(y, cdt);
+    Tensor xh, yh;
+    const Tensor& xin = converted(x, cdt, xh);
+    const Tensor& yin = converted(y, cdt, yh);
     // Fast path: contiguous operands of one shape, or one of them a single element of no higher rank.
     int mode = -1;
     if (xin.is_contiguous() && yin.is_contiguous()) {
@@ -503,7 +509,8 @@ void binary_(ng_binary_op op, const Tensor& x, const Tensor& y) {
     NG_CHECK_DTYPE(cdt == x.dtype() && result_dtype(row.kind, cdt) == x.dtype(), row.name,
                    "_: the result type ", dtype_name(result_dtype(row.kind, cdt)),
                    " cannot be stored in place into a tensor of dtype ", dtype_name(x.dtype()));
-    Tensor yin = converted(y, cdt);
+    Tensor yh;
+    Tensor yin = converted(y, cdt, yh);
     if (yin->storage() == x->storage()) yin = clone(detach(yin));  // y aliases x: read a snapshot
     row.kernel(x, x.strides(), yin, strides_for(yin, shape), x);
     x->storage()->bump_version();
@@ -514,7 +521,9 @@ Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
                    dtype_name(cond.dtype()));
     const Dims shape = broadcast_shapes(broadcast_shapes(cond.sizes(), x.sizes(), "where"), y.sizes(), "where");
     const DType dt = promote(x.dtype(), y.dtype());
-    const Tensor xin = converted(x, dt), yin = converted(y, dt);
+    Tensor xh, yh;
+    const Tensor& xin = converted(x, dt, xh);
+    const Tensor& yin = converted(y, dt, yh);
     Tensor out = empty_tensor(shape, dt);
     dispatch_dtype(dt, [&](auto tag) {
         using T = decltype(tag);
