@@ -18,6 +18,10 @@ template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
     if (end <= begin) return;
     if (grain < 1) grain = 1;
+    if (end - begin <= grain) {  // one chunk: no thread bookkeeping
+        f(begin, end);
+        return;
+    }
     const int64_t chunks = (end - begin + grain - 1) / grain;
     const int threads = num_threads();
     if (chunks == 1 || threads == 1 || omp_in_parallel()) {
