@@ -27,7 +27,7 @@ internal sealed record Options
 
           --epochs N        training epochs (default 5)
           --batch-size N    images per batch (default 64)
-          --lr X            SGD learning rate with momentum 0.9, cosine-annealed (default 0.05)
+          --lr X            SGD learning rate (Nesterov momentum 0.9, cosine-annealed; default 0.05)
           --workers N       background data-loading threads (default 1; 0 loads on the training thread)
           --threads N       threads of the native kernels (default: all cores)
           --data DIR        directory with the Fashion-MNIST IDX files (default: search the usual places,

@@ -119,7 +119,7 @@ static double Evaluate(Module model, MnistDataset data, Options options)
     long correct = 0;
     using (Autograd.NoGrad())
     {
-        var loader = new DataLoader(data, batchSize: 500, numWorkers: options.Workers);
+        var loader = new DataLoader(data, batchSize: 100, numWorkers: options.Workers);
         foreach (var (images, labels) in loader)
         {
             using var scope = DisposeScope.Begin();
