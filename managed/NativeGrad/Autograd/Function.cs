@@ -106,7 +106,7 @@ public abstract class Function
             [Tensor a, Tensor b] => [Forward(ctx, a, b)],
             [Tensor a, Tensor b, Tensor c] => [Forward(ctx, a, b, c)],
             [Tensor a, Tensor b, null] => [Forward(ctx, a, b, null)],
-            _ => throw new NotImplementedException(
+            _ => throw new InvalidOperationException(
                 $"Function {Name} has no Forward for ({Describe(args)}): override Forward(FunctionContext, object?[]) " +
                 "for non-tensor arguments or several outputs, or one of the typed overloads."),
         };
@@ -136,7 +136,7 @@ public abstract class Function
     {
         ArgumentNullException.ThrowIfNull(gradOutputs);
         if (gradOutputs.Length == 1) return Backward(ctx, gradOutputs[0]!);
-        throw new NotImplementedException(
+        throw new InvalidOperationException(
             $"Function {Name} has {gradOutputs.Length} outputs: override Backward(FunctionContext, Tensor?[]).");
     }
 
@@ -153,7 +153,7 @@ public abstract class Function
 
     internal Tensor?[] InvokeBackward(FunctionContext ctx, Tensor?[] gradOutputs) => Backward(ctx, gradOutputs);
 
-    private NotImplementedException NotOverridden(string signature) =>
+    private InvalidOperationException NotOverridden(string signature) =>
         new($"Function {Name} does not override {signature}.");
 
     private static string Describe(object?[] args) =>
