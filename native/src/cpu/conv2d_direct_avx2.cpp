@@ -5,54 +5,31 @@
 #include <immintrin.h>
 
 #include "cpu/conv2d_direct.h"
+#include "cpu/fma_tile_avx2.h"
 
 namespace ng::cpu::conv_detail {
 
 void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
                           float* tile) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    Tile6x16 t;
 #pragma GCC unroll 4
     for (int64_t k = 0; k < kc; ++k) {
         const float* b = xb + off[k];
-        const __m256 b0 = _mm256_loadu_ps(b);
-        const __m256 b1 = _mm256_loadu_ps(b + 8);
-        __m256 av = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(av, b0, c40);
-        c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(av, b0, c50);
-        c51 = _mm256_fmadd_ps(av, b1, c51);
+        t.step(a, _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8));
         a += 6;
     }
-    _mm256_storeu_ps(tile + 0, c00);
-    _mm256_storeu_ps(tile + 8, c01);
-    _mm256_storeu_ps(tile + 16, c10);
-    _mm256_storeu_ps(tile + 24, c11);
-    _mm256_storeu_ps(tile + 32, c20);
-    _mm256_storeu_ps(tile + 40, c21);
-    _mm256_storeu_ps(tile + 48, c30);
-    _mm256_storeu_ps(tile + 56, c31);
-    _mm256_storeu_ps(tile + 64, c40);
-    _mm256_storeu_ps(tile + 72, c41);
-    _mm256_storeu_ps(tile + 80, c50);
-    _mm256_storeu_ps(tile + 88, c51);
+    _mm256_storeu_ps(tile + 0, t.c00);
+    _mm256_storeu_ps(tile + 8, t.c01);
+    _mm256_storeu_ps(tile + 16, t.c10);
+    _mm256_storeu_ps(tile + 24, t.c11);
+    _mm256_storeu_ps(tile + 32, t.c20);
+    _mm256_storeu_ps(tile + 40, t.c21);
+    _mm256_storeu_ps(tile + 48, t.c30);
+    _mm256_storeu_ps(tile + 56, t.c31);
+    _mm256_storeu_ps(tile + 64, t.c40);
+    _mm256_storeu_ps(tile + 72, t.c41);
+    _mm256_storeu_ps(tile + 80, t.c50);
+    _mm256_storeu_ps(tile + 88, t.c51);
 }
 
 void direct_wgrad_tile_f32_avx2(int64_t count, const float* const* rows, const float* gyt,

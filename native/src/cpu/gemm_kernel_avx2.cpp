@@ -4,6 +4,7 @@
 
 #include "cpu/gemm_driver.h"
 #include "cpu/gemm_internal.h"
+#include "cpu/fma_tile_avx2.h"
 
 namespace ng::cpu::detail {
 namespace {
@@ -23,12 +24,7 @@ struct KernelF32Avx2 {
 
     static void run(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                     float beta) {
-        __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-        __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-        __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-        __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-        __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-        __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+        Tile6x16 t;
         // Bring the C tile towards L1 while the k loop runs.
         for (int r = 0; r < MR; ++r) {
             _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
@@ -36,26 +32,7 @@ struct KernelF32Avx2 {
         }
 #pragma GCC unroll 4
         for (int64_t p = 0; p < kc; ++p) {
-            const __m256 b0 = _mm256_load_ps(b);
-            const __m256 b1 = _mm256_load_ps(b + 8);
-            __m256 av = _mm256_broadcast_ss(a + 0);
-            c00 = _mm256_fmadd_ps(av, b0, c00);
-            c01 = _mm256_fmadd_ps(av, b1, c01);
-            av = _mm256_broadcast_ss(a + 1);
-            c10 = _mm256_fmadd_ps(av, b0, c10);
-            c11 = _mm256_fmadd_ps(av, b1, c11);
-            av = _mm256_broadcast_ss(a + 2);
-            c20 = _mm256_fmadd_ps(av, b0, c20);
-            c21 = _mm256_fmadd_ps(av, b1, c21);
-            av = _mm256_broadcast_ss(a + 3);
-            c30 = _mm256_fmadd_ps(av, b0, c30);
-            c31 = _mm256_fmadd_ps(av, b1, c31);
-            av = _mm256_broadcast_ss(a + 4);
-            c40 = _mm256_fmadd_ps(av, b0, c40);
-            c41 = _mm256_fmadd_ps(av, b1, c41);
-            av = _mm256_broadcast_ss(a + 5);
-            c50 = _mm256_fmadd_ps(av, b0, c50);
-            c51 = _mm256_fmadd_ps(av, b1, c51);
+            t.step(a, _mm256_load_ps(b), _mm256_load_ps(b + 8));
             a += MR;
             b += NR;
         }
@@ -72,12 +49,12 @@ struct KernelF32Avx2 {
                                  _mm256_fmadd_ps(hi, va, _mm256_mul_ps(vb, _mm256_loadu_ps(row + 8))));
             }
         };
-        store(c0, c00, c01);
-        store(c0 + ldc, c10, c11);
-        store(c0 + 2 * ldc, c20, c21);
-        store(c0 + 3 * ldc, c30, c31);
-        store(c0 + 4 * ldc, c40, c41);
-        store(c0 + 5 * ldc, c50, c51);
+        store(c0, t.c00, t.c01);
+        store(c0 + ldc, t.c10, t.c11);
+        store(c0 + 2 * ldc, t.c20, t.c21);
+        store(c0 + 3 * ldc, t.c30, t.c31);
+        store(c0 + 4 * ldc, t.c40, t.c41);
+        store(c0 + 5 * ldc, t.c50, t.c51);
     }
 };
 
