@@ -1,6 +1,7 @@
 // The elementwise op tables: one row per ng_unary_op / ng_binary_op value with the op's name,
 // its kernel functor and its backward formula. The C ABI, the managed enums and the tests'
 // op lists all key off the same enum values.
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/function_node.h"
@@ -28,6 +29,24 @@ DType result_dtype(Kind kind, DType compute) {
     return kind == Kind::Compare || kind == Kind::Logical ? DType::Bool : compute;
 }
 
+// One strided row through an op's float32 vector kernel: directly when both sides are
+// contiguous, else gathered into a small buffer (same bits either way: see cpu/vec_math.h).
+template <class F>
+void vec_f32_row(const float* in, int64_t in_stride, float* out, int64_t out_stride, int64_t n, double a) {
+    if (in_stride == 1 && out_stride == 1) {
+        kernels::VecF32<F>::run(in, out, n, a);
+        return;
+    }
+    constexpr int64_t kBlock = 256;
+    float buf[kBlock];
+    for (int64_t s = 0; s < n; s += kBlock) {
+        const int64_t m = std::min(kBlock, n - s);
+        for (int64_t k = 0; k < m; ++k) buf[k] = in[(s + k) * in_stride];
+        kernels::VecF32<F>::run(buf, buf, m, a);
+        for (int64_t k = 0; k < m; ++k) out[(s + k) * out_stride] = buf[k];
+    }
+}
+
 template <class F, class T>
 void unary_loop(const Tensor& x, const Tensor& out, double a, double b) {
     using R = decltype(F::template f<T>(T{}, 0.0, 0.0));
@@ -38,6 +57,10 @@ void unary_loop(const Tensor& x, const Tensor& out, double a, double b) {
                     [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
                         O* po = o + off[0];
                         const T* pi = in + off[1];
+                        if constexpr (std::is_same_v<T, float> && kernels::VecF32<F>::available) {
+                            vec_f32_row<F>(pi, st[1], po, st[0], n, a);
+                            return;
+                        }
                         if (st[0] == 1 && st[1] == 1) {
                             for (int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(F::template f<T>(pi[k], a, b));
                         } else {
@@ -112,8 +135,12 @@ void unary_flat(const Tensor& x, const Tensor& out, double a, double b) {
             const T* in = x.data<T>();
             O* o = out.data<O>();
             cpu::parallel_for(0, x.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-                #pragma omp simd
-                for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(in[k], a, b));
+                if constexpr (std::is_same_v<T, float> && kernels::VecF32<F>::available) {
+                    kernels::VecF32<F>::run(in + begin, o + begin, end - begin, a);
+                } else {
+                    #pragma omp simd
+                    for (int64_t k = begin; k < end; ++k) o[k] = static_cast<O>(F::template f<T>(in[k], a, b));
+                }
             });
         }
     });
@@ -195,6 +222,62 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
     return out;
 }
 
+// Backward of sigmoid, tanh and ELU. With no graph being recorded (the usual backward pass) one
+// fused pass: g*(y*(1-y)), g*(1-y^2), g*(x > 0 ? 1 : alpha*exp(x)); float32 through the vector
+// kernels of cpu/vec_math.h. Under create_graph (g or the saved tensor requires grad) the same
+// formula composed of ops, so it can be differentiated again.
+enum class ActGrad { Sigmoid, Tanh, Elu };
+
+Tensor activation_backward_composed(ActGrad kind, const Tensor& g, const Tensor& s, double alpha) {
+    switch (kind) {
+        case ActGrad::Sigmoid: return mul(g, mul(s, rsub_scalar(s, 1.0)));
+        case ActGrad::Tanh: return mul(g, rsub_scalar(mul(s, s), 1.0));
+        case ActGrad::Elu:  // dy/dx = 1 for x > 0, alpha * exp(x) otherwise
+            return mul(g, where(cmp(NG_UNARY_OP_GT_SCALAR, s, 0.0), ones_like(s), mul_scalar(exp(s), alpha)));
+    }
+    return Tensor();
+}
+
+// s is the saved output y (sigmoid, tanh) or input x (ELU).
+Tensor activation_backward(ActGrad kind, const Tensor& g, const Tensor& s, double alpha) {
+    if (any_requires_grad({&g, &s}) || g.sizes() != s.sizes() || g.dtype() != s.dtype() || !is_floating(g.dtype()))
+        return activation_backward_composed(kind, g, s, alpha);
+    Tensor gc, sc;
+    {
+        GradModeGuard no_grad(false);
+        gc = contiguous(g);
+        sc = contiguous(s);
+    }
+    Tensor out = empty_tensor(g.sizes(), g.dtype());
+    if (g.dtype() == DType::Float32) {
+        const float* pg = gc.data<float>();
+        const float* ps = sc.data<float>();
+        float* po = out.data<float>();
+        const float fa = static_cast<float>(alpha);
+        cpu::parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+            const int64_t n = end - begin;
+            if (kind == ActGrad::Sigmoid) cpu::vec::sigmoid_backward(pg + begin, ps + begin, po + begin, n);
+            else if (kind == ActGrad::Tanh) cpu::vec::tanh_backward(pg + begin, ps + begin, po + begin, n);
+            else cpu::vec::elu_backward(pg + begin, ps + begin, po + begin, n, fa);
+        });
+    } else {  // float64: libm exp, same formulas
+        const double* pg = gc.data<double>();
+        const double* ps = sc.data<double>();
+        double* po = out.data<double>();
+        cpu::parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t k = begin; k < end; ++k) {
+                const double v = ps[k];
+                const double d = kind == ActGrad::Sigmoid ? v * (1.0 - v)
+                                 : kind == ActGrad::Tanh  ? 1.0 - v * v
+                                 : v > 0.0                ? 1.0
+                                                          : std::exp(v) * alpha;
+                po[k] = pg[k] * d;
+            }
+        });
+    }
+    return out;
+}
+
 struct UnaryRow {
     ng_unary_op op;
     const char* name;
@@ -221,9 +304,9 @@ const UnaryRow kUnaryTable[] = {
     ROW(NG_UNARY_OP_ABS, "abs", "AbsBackward", AbsF, kInput, return mul(g, unary(NG_UNARY_OP_SIGN, x));),
     ROW(NG_UNARY_OP_RELU, "relu", "ReluBackward", ReluF, kOutput, return relu_backward(g, y);),
     ROW(NG_UNARY_OP_SIGMOID, "sigmoid", "SigmoidBackward", SigmoidF, kOutput,
-        return mul(g, mul(y, rsub_scalar(y, 1.0)));),
+        return activation_backward(ActGrad::Sigmoid, g, y, 0.0);),
     ROW(NG_UNARY_OP_TANH, "tanh", "TanhBackward", TanhF, kOutput,
-        return mul(g, rsub_scalar(mul(y, y), 1.0));),
+        return activation_backward(ActGrad::Tanh, g, y, 0.0);),
     ROW(NG_UNARY_OP_SIN, "sin", "SinBackward", SinF, kInput, return mul(g, unary(NG_UNARY_OP_COS, x));),
     ROW(NG_UNARY_OP_COS, "cos", "CosBackward", CosF, kInput, return neg(mul(g, unary(NG_UNARY_OP_SIN, x)));),
     ROW(NG_UNARY_OP_SIGN, "sign", "SignBackward", SignF, kNone, return mul_scalar(g, 0.0);),
@@ -231,9 +314,7 @@ const UnaryRow kUnaryTable[] = {
         return neg(mul(g, mul(y, y)));),
     ROW(NG_UNARY_OP_LEAKY_RELU, "leaky_relu", "LeakyReluBackward", LeakyReluF, kInput,
         return mul(g, add_scalar(mul_scalar(as_float(cmp(NG_UNARY_OP_GT_SCALAR, x, 0.0), g.dtype()), 1.0 - a), a));),
-    ROW(NG_UNARY_OP_ELU, "elu", "EluBackward", EluF, kInput,
-        // dy/dx = 1 for x > 0, alpha * exp(x) otherwise
-        return mul(g, where(cmp(NG_UNARY_OP_GT_SCALAR, x, 0.0), ones_like(x), mul_scalar(exp(x), a)));),
+    ROW(NG_UNARY_OP_ELU, "elu", "EluBackward", EluF, kInput, return activation_backward(ActGrad::Elu, g, x, a);),
     ROW(NG_UNARY_OP_CLAMP, "clamp", "ClampBackward", ClampF, kInput,
         return mul(g, as_float(binary(NG_BINARY_OP_LOGICAL_AND, cmp(NG_UNARY_OP_GE_SCALAR, x, a),
                                       cmp(NG_UNARY_OP_LE_SCALAR, x, b)), g.dtype()));),
@@ -376,11 +457,13 @@ Dims strides_for(const Tensor& t, const Dims& shape) {
 
 // t itself when it already has `dtype` (no reference-count traffic), else a converted copy kept
 // alive by `holder`.
-const Tensor& converted(const Tensor& t, DType dtype, Tensor& holder) {
-    if (t.dtype() == dtype) return t;
+[[gnu::noinline]] const Tensor& convert_into(const Tensor& t, DType dtype, Tensor& holder) {
     GradModeGuard no_grad(false);
     holder = to_dtype(t, dtype);
     return holder;
+}
+inline const Tensor& converted(const Tensor& t, DType dtype, Tensor& holder) {
+    return t.dtype() == dtype ? t : convert_into(t, dtype, holder);
 }
 
 // Casts a gradient back to its input's dtype and shape (undoing promotion and broadcasting).
@@ -463,13 +546,15 @@ Tensor binary(ng_binary_op op, const Tensor& x, const Tensor& y) {
         else if (y.numel() == 1 && y.dim() <= x.dim()) mode = 1;
         else if (x.numel() == 1 && x.dim() <= y.dim()) mode = 2;
     }
-    const Dims shape = mode == 0 || mode == 1 ? x.sizes() : mode == 2 ? y.sizes()
-                                                           : broadcast_shapes(x.sizes(), y.sizes(), row.name);
-    Tensor out = empty_tensor(shape, result_dtype(row.kind, cdt));
-    if (mode >= 0)
+    Tensor out;
+    if (mode >= 0) {
+        out = empty_tensor(mode == 2 ? y.sizes() : x.sizes(), result_dtype(row.kind, cdt));
         row.flat(xin, yin, out, mode);
-    else
+    } else {
+        const Dims shape = broadcast_shapes(x.sizes(), y.sizes(), row.name);
+        out = empty_tensor(shape, result_dtype(row.kind, cdt));
         row.kernel(xin, strides_for(xin, shape), yin, strides_for(yin, shape), out);
+    }
     if (row.backward && is_floating(out.dtype()) && any_requires_grad({&x, &y})) {
         const BinaryBackward bw = row.backward;
         const int saves = row.saves;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "cpu/vec_math.h"
+
 namespace ng::ops::kernels {
 
 // How an op's result dtype follows from its input's.
@@ -58,7 +60,8 @@ NG_UNARY_FUNCTOR(CosF, Floating, std::cos(x))
 NG_UNARY_FUNCTOR(SignF, Same, sign_of(x))
 NG_UNARY_FUNCTOR(ReciprocalF, Floating, T(1) / x)
 NG_UNARY_FUNCTOR(LeakyReluF, Floating, x > T(0) ? x : static_cast<T>(x * static_cast<T>(a)))
-NG_UNARY_FUNCTOR(EluF, Floating, x > T(0) ? x : static_cast<T>(static_cast<T>(a) * (std::exp(x) - T(1))))
+// expm1, not exp - 1: no cancellation for small negative x (as PyTorch).
+NG_UNARY_FUNCTOR(EluF, Floating, x > T(0) ? x : static_cast<T>(static_cast<T>(a) * std::expm1(x)))
 NG_UNARY_FUNCTOR(ClampF, Same, clamp_of(x, a, b))
 NG_UNARY_FUNCTOR(PowScalarF, Floating, pow_of(x, a))
 NG_UNARY_FUNCTOR(RPowScalarF, Floating, static_cast<T>(std::pow(static_cast<T>(a), x)))
@@ -77,6 +80,25 @@ NG_UNARY_FUNCTOR(GeScalarF, Compare, static_cast<double>(x) >= a)
 NG_UNARY_FUNCTOR(LogicalNotF, Logical, !x)
 
 #undef NG_UNARY_FUNCTOR
+
+// Float32 kernels over contiguous runs (cpu/vec_math.h, AVX2 or portable) for the unary ops whose
+// scalar form calls libm per element. The elementwise loops use run() for float32 whenever an op
+// has one, for contiguous and strided tensors alike, so a result never depends on the layout.
+template <class F>
+struct VecF32 {
+    static constexpr bool available = false;
+};
+#define NG_VEC_F32(F, call)                                                                        \
+    template <>                                                                                   \
+    struct VecF32<F> {                                                                            \
+        static constexpr bool available = true;                                                   \
+        static void run(const float* x, float* y, int64_t n, [[maybe_unused]] double a) { call; } \
+    };
+NG_VEC_F32(ExpF, cpu::vec::exp(x, y, n))
+NG_VEC_F32(SigmoidF, cpu::vec::sigmoid(x, y, n))
+NG_VEC_F32(TanhF, cpu::vec::tanh(x, y, n))
+NG_VEC_F32(EluF, cpu::vec::elu(x, y, n, static_cast<float>(a)))
+#undef NG_VEC_F32
 
 #define NG_BINARY_FUNCTOR(Name, KIND, expr)                     \
     struct Name {                                               \

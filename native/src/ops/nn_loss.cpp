@@ -12,6 +12,7 @@
 #include "autograd/function_node.h"
 #include "autograd/grad_mode.h"
 #include "cpu/parallel.h"
+#include "cpu/vec_math.h"
 #include "ops/nn_ops.h"
 #include "ops/ops.h"
 
@@ -113,13 +114,23 @@ struct CeSpec {
     double smoothing;
 };
 
+// log-sum-exp of one row, the sum in double. Float32 rows evaluate exp(x - max) with the vector
+// kernel (cpu/vec_math.h, ~1 ulp) on a copy in `scratch`; float64 rows stay on libm.
 template <class T>
-double row_lse(const T* x, int64_t c, int64_t stride) {
+double row_lse(const T* x, int64_t c, int64_t stride, std::vector<float>& scratch) {
     double mx = -std::numeric_limits<double>::infinity();
     for (int64_t k = 0; k < c; ++k) mx = std::max(mx, static_cast<double>(x[k * stride]));
     if (std::isinf(mx)) return mx;
     double s = 0;
-    for (int64_t k = 0; k < c; ++k) s += std::exp(static_cast<double>(x[k * stride]) - mx);
+    if constexpr (std::is_same_v<T, float>) {
+        scratch.resize(static_cast<size_t>(c));
+        const float m = static_cast<float>(mx);  // mx is one of the floats of the row
+        for (int64_t k = 0; k < c; ++k) scratch[static_cast<size_t>(k)] = x[k * stride] - m;
+        cpu::vec::exp(scratch.data(), scratch.data(), c);
+        for (float v : scratch) s += v;
+    } else {
+        for (int64_t k = 0; k < c; ++k) s += std::exp(static_cast<double>(x[k * stride]) - mx);
+    }
     return mx + std::log(s);
 }
 
@@ -128,6 +139,7 @@ template <class T>
 void ce_forward(const CeSpec& s, const T* x, const int64_t* tgt, const double* wt, const double* mask, const double* cw,
                 double* loss) {
     cpu::parallel_for(0, s.n * s.l, 64, [&](int64_t b, int64_t e) {
+        std::vector<float> scratch;
         for (int64_t r = b; r < e; ++r) {
             if (mask[r] == 0) {
                 loss[r] = 0;
@@ -135,7 +147,7 @@ void ce_forward(const CeSpec& s, const T* x, const int64_t* tgt, const double* w
             }
             const int64_t n = r / s.l, j = r % s.l;
             const T* px = x + n * s.c * s.l + j;
-            const double lse = row_lse(px, s.c, s.l);
+            const double lse = row_lse(px, s.c, s.l, scratch);
             double v = (1 - s.smoothing) * wt[r] * (lse - static_cast<double>(px[tgt[r] * s.l]));
             if (s.smoothing > 0) {
                 double sm = 0;
@@ -155,6 +167,7 @@ void ce_backward(const CeSpec& s, const T* x, const int64_t* tgt, const double* 
     for (int64_t k = 0; k < s.c; ++k) wsum += cw ? cw[k] : 1.0;
     const double e_c = s.smoothing / static_cast<double>(s.c);
     cpu::parallel_for(0, s.n * s.l, 64, [&](int64_t b, int64_t e) {
+        std::vector<float> scratch;
         for (int64_t r = b; r < e; ++r) {
             const int64_t n = r / s.l, j = r % s.l;
             const T* px = x + n * s.c * s.l + j;
@@ -164,7 +177,7 @@ void ce_backward(const CeSpec& s, const T* x, const int64_t* tgt, const double* 
                 continue;
             }
             const double sc = scale_per_row ? scale[r] : scale[0];
-            const double lse = row_lse(px, s.c, s.l);
+            const double lse = row_lse(px, s.c, s.l, scratch);
             const double a = (1 - s.smoothing) * wt[r];
             for (int64_t k = 0; k < s.c; ++k) {
                 const double p = std::exp(static_cast<double>(px[k * s.l]) - lse);

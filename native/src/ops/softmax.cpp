@@ -1,10 +1,14 @@
 // Numerically stable softmax and log-softmax along one dimension.
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "autograd/function_node.h"
 #include "autograd/grad_mode.h"
 #include "cpu/parallel.h"
+#include "cpu/vec_math.h"
 #include "ops/ops.h"
 
 namespace ng::ops {
@@ -15,6 +19,7 @@ template <class T>
 void softmax_kernel(const T* x, T* y, int64_t outer, int64_t d, int64_t inner, bool log) {
     const int64_t lines = outer * inner;
     cpu::parallel_for(0, lines, std::max<int64_t>(1, 4096 / std::max<int64_t>(d, 1)), [&](int64_t b, int64_t e) {
+        std::vector<T> scratch(std::is_same_v<T, float> && inner != 1 ? static_cast<size_t>(d) : 0);
         for (int64_t l = b; l < e; ++l) {
             const int64_t o = l / inner, i = l % inner;
             const T* px = x + o * d * inner + i;
@@ -22,6 +27,23 @@ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t d, int64_t inner, b
             T mx = -std::numeric_limits<T>::infinity();
             for (int64_t k = 0; k < d; ++k) mx = std::max(mx, px[k * inner]);
             if (std::isinf(mx) && mx < 0) mx = 0;  // all -inf: avoid inf - inf
+            if constexpr (std::is_same_v<T, float>) {
+                // exp(x - max) for the whole line in one vector call, into the output line
+                // itself when it is contiguous (else a scratch line); summed in double as below.
+                float* ex = inner == 1 ? py : scratch.data();
+                for (int64_t k = 0; k < d; ++k) ex[k] = px[k * inner] - mx;
+                cpu::vec::exp(ex, ex, d);
+                double s = 0;
+                for (int64_t k = 0; k < d; ++k) s += ex[k];
+                if (log) {
+                    const float lse = static_cast<float>(std::log(s)) + mx;
+                    for (int64_t k = 0; k < d; ++k) py[k * inner] = px[k * inner] - lse;
+                } else {
+                    const double inv = 1.0 / s;
+                    for (int64_t k = 0; k < d; ++k) py[k * inner] = static_cast<float>(ex[k] * inv);
+                }
+                continue;
+            }
             double s = 0;
             for (int64_t k = 0; k < d; ++k) s += std::exp(static_cast<double>(px[k * inner] - mx));
             if (log) {
