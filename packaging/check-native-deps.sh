@@ -4,22 +4,23 @@
 #   packaging/check-native-deps.sh <rid> <folder>      e.g. linux-x64 build/pkg-linux-x64/native
 # Only the shipped files are looked at: libnativegrad.so (+ libgomp.so.1) or nativegrad.dll.
 #
-# linux-*: the library needs nothing but the C library family (libc, libm, ld-linux, and the
-#   libgomp.so.1 shipped in the same folder, found through RUNPATH=$ORIGIN); no libstdc++/libgcc_s;
-#   no glibc symbol version newer than NG_MAX_GLIBC in any shipped ELF file; no
-#   GLIBCXX/CXXABI/GCC_ versioned imports; on the build machine's own RID, ldd resolves everything
-#   to the folder or the system's C library.
+# linux-*: the library needs nothing but the C library family (libc, libm, libpthread, libdl,
+#   ld-linux, and the libgomp.so.1 shipped in the same folder, found through RUNPATH=$ORIGIN); no
+#   libstdc++/libgcc_s; no glibc symbol version newer than NG_MAX_GLIBC in any shipped ELF file;
+#   no GLIBCXX/CXXABI/GCC_ versioned imports; every GOMP_/OMP_ symbol version the library imports
+#   is defined by the shipped libgomp.so.1; on the build machine's own RID, ldd resolves
+#   everything to the folder or the system's C library.
 # win-*: the DLL imports only Windows system DLLs (no libstdc++-6, libgcc_s_seh-1, libgomp-1,
 #   libwinpthread-1).
 # Every RID: all files of the folder together at most NG_MAX_RUNTIME_BYTES (default 3 MB) gzip -9.
 set -euo pipefail
 rid=$1
 dir=$2
-# 2.36 (Debian 12) is what a Debian 12 build needs today: the static libstdc++/libgcc import
-# __libc_single_threaded (2.32), pthread_* (2.34), _dl_find_object (2.35) and arc4random (2.36),
-# and Debian 12's libgomp.so.1 imports 2.34 symbols. NG_MAX_GLIBC=2.31 shows what stands in the
-# way of the 2.31 target.
-max_glibc=${NG_MAX_GLIBC:-2.36}
+# The glibc floor is 2.31 (Debian 11, Ubuntu 20.04, RHEL 9) on both Linux RIDs, whatever glibc
+# the build machine has: native/CMakeLists.txt (ng_glibc_floor) binds the newer references of the
+# static libstdc++/libgcc to versions 2.31 has, and ships Debian 11's libgomp.so.1 (needs 2.17,
+# ng_ship_libgomp). packaging/glibc-floor-test.sh runs the linux-x64 runtime on glibc 2.31.
+max_glibc=${NG_MAX_GLIBC:-2.31}
 max_bytes=${NG_MAX_RUNTIME_BYTES:-3145728}
 fail=0
 bad() { echo "FAIL [$rid]: $*" >&2; fail=1; }
@@ -48,6 +49,15 @@ case "$rid" in
         bad "$(basename "$f") imports C++ runtime symbols: $(objdump -T "$f" | grep -oE '(GLIBCXX|CXXABI|GCC)_[0-9.]+' | sort -u | tr '\n' ' ')"
       fi
     done
+    # A libgomp that lacks one of these versions fails the load ("version GOMP_x not found").
+    if [ -f "$dir/libgomp.so.1" ]; then
+      defined=$(objdump -T "$dir/libgomp.so.1" | awk '!/\*UND\*/ && / (\()?(GOMP|OMP|GOACC)_[0-9]/ {v=$(NF-1); gsub(/[()]/, "", v); print $NF "@" v}')
+      missing_omp=""
+      for ref in $(objdump -T "$lib" | awk '/\*UND\*/ && /\((GOMP|OMP|GOACC)_[0-9]/ {v=$(NF-1); gsub(/[()]/, "", v); print $NF "@" v}'); do
+        grep -qxF "$ref" <<<"$defined" || missing_omp+="$ref "
+      done
+      [ -z "$missing_omp" ] || bad "the shipped libgomp.so.1 does not define $missing_omp"
+    fi
     objdump -p "$lib" | grep -q 'R\(UN\)\?PATH.*\$ORIGIN' || bad "libnativegrad.so has no RUNPATH \$ORIGIN"
     host_rid="linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')"
     if [ "$rid" = "$host_rid" ]; then

@@ -30,6 +30,9 @@ endif()
 # needs, is added by native/CMakeLists.txt.
 execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libgomp.a
   OUTPUT_VARIABLE NG_MINGW_LIBGOMP OUTPUT_STRIP_TRAILING_WHITESPACE)
-if(IS_ABSOLUTE "${NG_MINGW_LIBGOMP}")
-  set(OpenMP_gomp_LIBRARY "${NG_MINGW_LIBGOMP}" CACHE FILEPATH "libgomp (static, MinGW-w64)")
+# FORCE when the cache holds the import library (a build directory first configured without this
+# rule keeps FindOpenMP's libgomp.dll.a, and the DLL and the tests then need libgomp-1.dll, which
+# wine and users do not have). Any other file chosen on purpose (-DOpenMP_gomp_LIBRARY=...) stays.
+if(IS_ABSOLUTE "${NG_MINGW_LIBGOMP}" AND (NOT OpenMP_gomp_LIBRARY OR OpenMP_gomp_LIBRARY MATCHES "\\.dll\\.a$"))
+  set(OpenMP_gomp_LIBRARY "${NG_MINGW_LIBGOMP}" CACHE FILEPATH "libgomp (static, MinGW-w64)" FORCE)
 endif()
