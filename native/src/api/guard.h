@@ -49,11 +49,9 @@ inline Tensor optional_tensor_arg(const ng_tensor* h, const char* fn, const char
     return h ? tensor_arg(h, fn, name) : Tensor();
 }
 
-// Hands a new reference to the caller.
-inline ng_tensor* to_handle(Tensor t) {
-    Ref<TensorImpl> r = t.ref();
-    return reinterpret_cast<ng_tensor*>(r.detach());
-}
+// Hands a new reference to the caller: the reference `t` holds moves out of it, with no
+// retain/release pair.
+inline ng_tensor* to_handle(Tensor t) { return reinterpret_cast<ng_tensor*>(t.forget()); }
 
 template <class T>
 inline void check_out(T* out, const char* fn) {

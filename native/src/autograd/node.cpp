@@ -114,9 +114,10 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
 }
 
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
-    if (!GradMode::is_enabled()) return false;
+    // The inputs first: reading grad mode is a thread-local lookup, and most calls (inference,
+    // optimizer arithmetic, data preparation) have no input that requires grad.
     for (const Tensor* t : inputs)
-        if (t && t->defined() && t->requires_grad()) return true;
+        if (t && t->defined() && t->requires_grad()) return GradMode::is_enabled();
     return false;
 }
 

@@ -116,14 +116,11 @@ void flush_local_bins() noexcept {
 
 }  // namespace
 
-void* allocate(size_t bytes) {
-    if (bytes == 0) bytes = 1;
-    const int c = size_class(bytes);
+// The fast paths below are the per-thread bins alone, small enough to need no stack frame; every
+// other case goes to the out-of-line slow paths.
+[[gnu::noinline]] static void* allocate_slow(size_t bytes, int c) {
     NG_CHECK(c < kClasses, NG_STATUS_OUT_OF_MEMORY, "allocation of ", bytes, " bytes is too large");
     const size_t rounded = size_t(1) << c;
-    if (LocalBins* bins = tl_bins; bins && c <= kLocalMaxClass && bins->count[c] > 0) {
-        return bins->blocks[c][--bins->count[c]];
-    }
     Cache& k = cache();
     {
         std::lock_guard<std::mutex> lock(k.mutex);
@@ -146,10 +143,16 @@ void* allocate(size_t bytes) {
     return p;
 }
 
-void deallocate(void* p, size_t bytes) noexcept {
-    if (!p) return;
-    if (bytes == 0) bytes = 1;
-    const int c = size_class(bytes);
+void* allocate(size_t bytes) {
+    const int c = size_class(bytes == 0 ? 1 : bytes);
+    if (c <= kLocalMaxClass) {
+        LocalBins* bins = tl_bins;
+        if (bins && bins->count[c] > 0) return bins->blocks[c][--bins->count[c]];
+    }
+    return allocate_slow(bytes, c);
+}
+
+[[gnu::noinline]] static void deallocate_slow(void* p, int c) noexcept {
     const size_t rounded = size_t(1) << c;
     if (c <= kLocalMaxClass) {
         LocalBins* bins = local_bins_for_free();
@@ -172,6 +175,19 @@ void deallocate(void* p, size_t bytes) noexcept {
         }
     }
     Cache::system_free(p);
+}
+
+void deallocate(void* p, size_t bytes) noexcept {
+    if (!p) return;
+    const int c = size_class(bytes == 0 ? 1 : bytes);
+    if (c <= kLocalMaxClass) {
+        LocalBins* bins = tl_bins;
+        if (bins && bins->count[c] < kLocalPerClass) {
+            bins->blocks[c][bins->count[c]++] = p;
+            return;
+        }
+    }
+    deallocate_slow(p, c);
 }
 
 AllocatorStats allocator_stats() {

@@ -77,12 +77,18 @@ class TensorImpl final : public RefCounted {
 public:
     TensorImpl(Ref<Storage> storage, DType dtype, const Dims& sizes, const Dims& strides,
                int64_t offset);
+    // A fresh contiguous tensor over all of `storage` (row-major strides computed here).
+    struct Contiguous {};
+    TensorImpl(Contiguous, Ref<Storage> storage, DType dtype, const Dims& sizes, int64_t numel);
     ~TensorImpl() override;
 
     // Tensor objects come from the caching allocator's per-thread bins, not malloc: creating and
     // freeing one is on the path of every operation.
     static void* operator new(size_t bytes);
     static void operator delete(void* p, size_t bytes) noexcept;
+
+    // A new contiguous tensor and its storage in one allocation (see empty_tensor).
+    static Ref<TensorImpl> create_with_storage(DType dtype, const Dims& sizes);
 
     const Dims& sizes() const noexcept { return sizes_; }
     const Dims& strides() const noexcept { return strides_; }
@@ -111,9 +117,12 @@ private:
     static constexpr uint32_t kDead = 0xdeadbeef;
     static std::atomic<int64_t> live_;
 
+    void destroy() noexcept override;
+
     uint32_t magic_ = kAlive;
     DType dtype_;
     bool contiguous_;
+    bool in_storage_block_ = false;  // placed in front of its storage's data, freed with it
     Dims sizes_;
     Dims strides_;
     int64_t offset_;
