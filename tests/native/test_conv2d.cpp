@@ -231,6 +231,20 @@ TEST(Conv2dKernel, DirectAndBatchedPaths) {
         {3, 4, 6, 5, 12, 3, 3, 3, 3, 1, 1},      // padding wider than the kernel: GEMM input grad
         {2, 7, 1, 17, 17, 1, 3, 0, 1, 1, 1},     // single-row images
         {1, 12, 23, 29, 19, 5, 3, 2, 1, 1, 1},   // one image: forward split into panel parts
+        // Channel-lane forward tiles (16 channels x 6 pixels): 13 and 16 channels per group,
+        // pixel counts that leave a partial last tile, one image split into tile parts.
+        {3, 5, 9, 11, 13, 3, 3, 0, 0, 1, 1},
+        {2, 4, 7, 7, 32, 3, 3, 1, 1, 1, 2},
+        {1, 3, 5, 8, 16, 3, 2, 0, 1, 1, 1},
+        // Dot-product weight gradient (< 12 channels): 7 channels (two 6-row panels), an odd
+        // tap count (3x3, one input channel), dilation, groups; 13 images = uneven chunks.
+        {13, 3, 7, 9, 7, 3, 2, 1, 1, 1, 1},
+        {9, 1, 11, 6, 5, 3, 3, 1, 0, 2, 1},
+        {6, 4, 8, 5, 4, 2, 3, 0, 1, 1, 2},
+        // Padded-width GEMM input gradient with padding and dilation (not "same"-like), and a
+        // batch that is not a multiple of the images per GEMM.
+        {10, 3, 8, 9, 5, 3, 3, 1, 1, 2, 1},
+        {17, 6, 14, 14, 16, 5, 5, 0, 0, 1, 1},
     };
     for (const C& c : cases) {
         const Conv2dShape s = make_shape(c.n, c.c_in, c.h, c.w, c.c_out, c.kh, c.kw, 1, 1, c.ph,
@@ -314,6 +328,10 @@ TEST(Conv2dKernel, BitIdenticalAcrossThreadCounts) {
     check_thread_invariance<float>(make_shape(20, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1));
     check_thread_invariance<float>(make_shape(1, 12, 23, 29, 19, 5, 3, 1, 1, 2, 1, 1, 1, 1));
     check_thread_invariance<double>(make_shape(11, 8, 9, 13, 26, 3, 2, 1, 1, 1, 1, 1, 1, 2));
+    // Channel-lane forward tiles, dot-product weight gradient, padded-width input gradient.
+    check_thread_invariance<float>(make_shape(3, 5, 9, 11, 13, 3, 3, 1, 1, 0, 0, 1, 1, 1));
+    check_thread_invariance<float>(make_shape(13, 3, 7, 9, 7, 3, 2, 1, 1, 1, 1, 1, 1, 1));
+    check_thread_invariance<double>(make_shape(10, 3, 8, 9, 5, 3, 3, 1, 1, 1, 1, 2, 2, 1));
 }
 
 }  // namespace

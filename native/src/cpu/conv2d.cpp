@@ -3,18 +3,26 @@
 //
 // SCHEME, and why (measured on the target shapes, see benchmarks/native/conv_pool_bench.cpp):
 // * Stride 1 (every target layer): conv2d_direct.cpp. The image is copied once into a zero-padded
-//   layout and a GEMM-style register-blocked tile kernel reads each tap's 16 pixels straight from
+//   layout and a GEMM-style register-blocked tile kernel reads each tap's pixels straight from
 //   it, so there is no column matrix and no B packing. im2col + GEMM copies every input value
 //   c_in*k^2 times and packs the copy again; with few output channels (LeNet: 6, 16) each copy
 //   feeds only that many multiply-adds and the copies cost as much as the arithmetic (forward
 //   LeNet conv1 0.46 -> 0.24 ms, conv2 0.78 -> 0.49 ms on one thread).
 //     - forward: always (pointwise 1x1 convolutions stay a plain GEMM on the input planes).
+//       Tiles are 6 output channels x 16 pixels along the padded width, or, when that leaves
+//       most lanes idle (LeNet conv2: 16 channels, 10x10 outputs in rows of 14), 16 channels x
+//       6 real pixels (conv2 forward kernel: 40% fewer instructions).
 //     - input gradient: for "same"-like padding it is the forward convolution of gy with the
 //       kernel rotated by 180 degrees and its channel axes swapped (ResNet). When the output is
 //       much smaller than the input (LeNet conv2: 10x10 from 14x14) that form would multiply
-//       every tap landing in gy's zero border (2x the useful work), so GEMM + col2im is kept.
+//       every tap landing in gy's zero border (2x the useful work), so a GEMM is kept, but on
+//       the padded width when output rows are short: each tap's column row is then one
+//       contiguous run added into a padded gradient, not h_out runs of w_out (col2im of 10-pixel
+//       runs cost LeNet conv2 as much as its GEMM).
 //     - weight gradient: tiles of 6 taps x 16 output channels over the padded pixels, when there
-//       are >= 12 output channels per group (LeNet conv1's 6 would leave most of a tile idle).
+//       are >= 12 output channels per group; with fewer (LeNet conv1: 6) 6-channel x 2-tap dot
+//       products along the pixels (conv1's weight gradient: 3x fewer instructions than the
+//       im2col + GEMM it replaces).
 // * im2col + GEMM (other strides and the cases above): im2col lowers the input to
 //   col[K = c_in/g*kh*kw, P = h_out*w_out]; y_g = W_g * col. Input gradient: col = W_g^T * gy_g,
 //   then col2im scatters it back. Weight gradient: gw_g = sum over images of gy_g * col^T. Small
@@ -23,7 +31,9 @@
 // * Weight gradient summation: the images are cut into a fixed number of chunks that depends only
 //   on the batch size; each chunk sums its images in order into its own partial, and the partials
 //   are added in chunk order. So the summation order never depends on the thread count.
-// * Backward bias: per channel, a fixed 8-lane sum over (n, p), combined in a fixed tree.
+// * Backward bias: per channel, a fixed 8-lane double sum over (n, p), combined in a fixed tree
+//   (the autograd op calls it instead of a generic sum over dims {0, 2, 3}, which transposed gy
+//   into a copy first).
 // * Threads: whole images (or batches of images, or for a single image parts of it) run in
 //   parallel with no barriers, each thread on its own buffers. Every output element is produced
 //   by one kernel sum of a fixed shape, so the result does not depend on which thread ran it.
@@ -229,6 +239,11 @@ void conv2d_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx)
         conv_detail::direct_forward(t, gy, wt.data(), static_cast<const T*>(nullptr), gx);
         return;
     }
+    // Padded-width columns pay when col2im's runs are short (LeNet conv2: 10 pixels); with long
+    // rows (LeNet conv1: 28) the GEMM grown by the thrown-away columns costs more than it saves.
+    if (use_direct(s, d) && s.w_out < 16 &&
+        conv_detail::direct_backward_input_gemm(s, gy, w, gx, kColumnBlockBytes))
+        return;
     if (d.batch > 1) {
         // One GEMM for several images' columns, then col2im image by image.
         const int64_t items = (s.n + d.batch - 1) / d.batch;
@@ -291,12 +306,17 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw
     const int64_t chunks = (s.n + grain - 1) / grain;
     std::vector<T> partials(static_cast<size_t>((chunks - 1) * wsize));
     const bool direct_wgrad = weight_grad_direct(s, d);
+    const bool dot_wgrad = !direct_wgrad && use_direct(s, d);
     parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
         for (int64_t c = c0; c < c1; ++c) {
             T* out = c == 0 ? gw : partials.data() + (c - 1) * wsize;
             const int64_t first = c * grain, last = std::min(s.n, first + grain);
             if (direct_wgrad) {
                 conv_detail::direct_weight_grad(s, gy, x, first, last, out);
+                continue;
+            }
+            if (dot_wgrad) {
+                conv_detail::direct_weight_grad_dot(s, gy, x, first, last, out);
                 continue;
             }
             T* col = d.pointwise ? nullptr : thread_scratch<T>(d.col_elems);
@@ -355,16 +375,18 @@ void conv2d_backward_bias(const Conv2dShape& s, const T* gy, T* gb) {
     parallel_for(0, s.c_out, 1, [&](int64_t c0, int64_t c1) {
         for (int64_t co = c0; co < c1; ++co) {
             // Eight independent lanes: vectorisable, and the order is fixed by the shape alone.
-            T lane[8] = {};
+            // Double lanes: a LeNet conv1 channel sums 50K values, and the generic reduction this
+            // replaces in the autograd op accumulated in double too.
+            double lane[8] = {};
             for (int64_t i = 0; i < s.n; ++i) {
                 const T* p = gy + (i * s.c_out + co) * P;
                 int64_t j = 0;
                 for (; j + 8 <= P; j += 8)
-                    for (int l = 0; l < 8; ++l) lane[l] += p[j + l];
-                for (int l = 0; j + l < P; ++l) lane[l] += p[j + l];
+                    for (int l = 0; l < 8; ++l) lane[l] += static_cast<double>(p[j + l]);
+                for (int l = 0; j + l < P; ++l) lane[l] += static_cast<double>(p[j + l]);
             }
-            gb[co] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-                     ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+            gb[co] = static_cast<T>(((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+                                    ((lane[4] + lane[5]) + (lane[6] + lane[7])));
         }
     });
 }

@@ -17,17 +17,20 @@
 #include "cpu/conv2d_direct.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
 
 #include "cpu/cpu_features.h"
+#include "cpu/gemm.h"
 #include "cpu/parallel.h"
 
 namespace ng::cpu::conv_detail {
 namespace {
 
 constexpr int64_t kMR = 6, kNR = 16;
+constexpr int64_t kDotLanes = 8;  // lanes of the weight-gradient dot products
 // Forward: 16-pixel panels handled per pass over the weight panels. Interleaved 1-thread runs
 // on ResNet's 56x56x64 layer showed 1 (weight panels innermost) slower than 4..64, which could
 // not be told apart on the shared machine; 16 keeps the group's taps (~150 KB) well inside L2.
@@ -112,11 +115,12 @@ std::vector<int64_t> tap_offsets(const Conv2dShape& s, const Padded& p) {
     return off;
 }
 
-// Copies the planes of group g of image i into the zero-padded layout.
+// Copies the planes of group g of image i into the padded layout. Only the interior is written:
+// the caller zero-fills the buffer once (prepared_padded), and since every image of a call has
+// the same geometry the borders and the slack stay zero.
 template <class T>
 void load_padded(const Conv2dShape& s, const Padded& p, const T* x, int64_t i, int64_t g, T* xpad) {
     const T* xg = x + (i * s.c_in + g * p.cg) * s.h * s.w;
-    std::fill(xpad, xpad + p.elems, T(0));
     for (int64_t ci = 0; ci < p.cg; ++ci)
         for (int64_t ih = 0; ih < s.h; ++ih)
             std::copy(xg + (ci * s.h + ih) * s.w, xg + (ci * s.h + ih + 1) * s.w,
@@ -135,6 +139,116 @@ T* pad_scratch(size_t count) {
     return buffer.data();
 }
 
+// Ids of direct_forward calls, so that each thread zero-fills its padded buffer once per call
+// rather than once per image (a memset of the whole buffer per image cost as much as the copy).
+uint64_t next_call_id() {
+    static std::atomic<uint64_t> id{0};
+    return id.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+// The thread's padded-input buffer, zero-filled on its first use in call `call`.
+template <class T>
+T* prepared_padded(size_t elems, uint64_t call) {
+    thread_local uint64_t prepared = 0;
+    T* buf = pad_scratch<T>(elems);
+    if (prepared != call) {
+        std::fill(buf, buf + elems, T(0));
+        prepared = call;
+    }
+    return buf;
+}
+
+template <class T>
+void tile_t_generic(int64_t kc, const T* const* rows, const int64_t* off, const T* b, T* tile) {
+    T acc[kMR][kNR] = {};
+    for (int64_t k = 0; k < kc; ++k, b += kNR)
+        for (int r = 0; r < kMR; ++r) {
+            const T a = rows[r][off[k]];
+            for (int l = 0; l < kNR; ++l) acc[r][l] += a * b[l];
+        }
+    for (int r = 0; r < kMR; ++r)
+        for (int l = 0; l < kNR; ++l) tile[r * kNR + l] = acc[r][l];
+}
+
+// Forward tiles the other way round: 16 output channels (lanes) x 6 real output pixels. The
+// pixel-lane tiles run along the padded width, so for small images with few channels most of a
+// tile can be thrown-away columns and padding rows (LeNet conv2, 10x10 outputs in rows of 14,
+// 16 channels in 3 panels of 6: 100 of 162 useful lanes x 16); here only the last tile of an
+// image has idle pixels. The weights of a 16-channel panel (K x 16) must stay in L1 for it to
+// pay, so it is used only for short K (see channel_tiles_pay).
+bool channel_tiles_pay(const Conv2dShape& s, const Padded& pd, size_t elem_size) {
+    const int64_t P = s.h_out * s.w_out;
+    const int64_t pixel_lane = ((pd.cog + kMR - 1) / kMR) * kMR * ((pd.J + kNR - 1) / kNR) * kNR;
+    const int64_t channel_lane = ((pd.cog + kNR - 1) / kNR) * kNR * ((P + kMR - 1) / kMR) * kMR;
+    // The 6 x 16 result is scattered transposed, hence the 10% margin.
+    return pd.K * kNR * static_cast<int64_t>(elem_size) <= 16 * 1024 &&
+           channel_lane * 11 < pixel_lane * 10;
+}
+
+template <class T>
+void direct_forward_channel_tiles(const Conv2dShape& s, const Padded& pd, const T* x, const T* w,
+                                  const T* bias, T* y) {
+    const int64_t P = s.h_out * s.w_out;
+    const int64_t cog = pd.cog, K = pd.K;
+    const int64_t c_panels = (cog + kNR - 1) / kNR, tiles = (P + kMR - 1) / kMR;
+    const std::vector<int64_t> off = tap_offsets(s, pd);
+    // Weights packed once per call as [group][channel panel][k][16] (zero past c_out/groups).
+    std::vector<T> bpack(static_cast<size_t>(s.groups * c_panels * K * kNR), T(0));
+    for (int64_t g = 0; g < s.groups; ++g)
+        for (int64_t co = 0; co < cog; ++co) {
+            const T* src = w + (g * cog + co) * K;
+            T* dst = bpack.data() + ((g * c_panels + co / kNR) * K) * kNR + co % kNR;
+            for (int64_t k = 0; k < K; ++k) dst[k * kNR] = src[k];
+        }
+    // Padded-input position of each real output pixel.
+    std::vector<int64_t> pix(static_cast<size_t>(P));
+    for (int64_t p = 0; p < P; ++p) pix[static_cast<size_t>(p)] = (p / s.w_out) * pd.wp + p % s.w_out;
+    const int64_t images = s.n * s.groups;
+    const int64_t parts = std::min<int64_t>(tiles, images >= 8 ? 1 : (8 + images - 1) / images);
+    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    const uint64_t call = next_call_id();
+    parallel_for(0, images * parts, 1, [&](int64_t t0, int64_t t1) {
+        T* xpad = prepared_padded<T>(pd.elems, call);
+        int64_t loaded = -1;
+        T tile[kMR * kNR];
+        const T* rows[kMR];
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t ig = t / parts, part = t % parts;
+            const int64_t i = ig / s.groups, g = ig % s.groups;
+            if (ig != loaded) {
+                load_padded(s, pd, x, i, g, xpad);
+                loaded = ig;
+            }
+            const int64_t q0 = tiles * part / parts, q1 = tiles * (part + 1) / parts;
+            T* yg = y + (i * s.c_out + g * cog) * P;
+            for (int64_t cp = 0; cp < c_panels; ++cp) {
+                const T* bp = bpack.data() + (g * c_panels + cp) * K * kNR;
+                const int64_t cols = std::min(kNR, cog - cp * kNR);
+                for (int64_t q = q0; q < q1; ++q) {
+                    const int64_t p0 = q * kMR, count = std::min(kMR, P - p0);
+                    // Pixels past the last one repeat it; their results are dropped.
+                    for (int64_t r = 0; r < kMR; ++r)
+                        rows[r] = xpad + pix[static_cast<size_t>(p0 + std::min(r, count - 1))];
+                    bool done = false;
+                    if constexpr (std::is_same_v<T, float>) {
+                        if (avx2) {
+                            direct_tile_t_f32_avx2(K, rows, off.data(), bp, tile);
+                            done = true;
+                        }
+                    }
+                    if (!done) tile_t_generic(K, rows, off.data(), bp, tile);
+                    for (int64_t c = 0; c < cols; ++c) {
+                        const int64_t co = cp * kNR + c;
+                        const T bv = bias ? bias[g * cog + co] : T(0);
+                        T* dst = yg + co * P + p0;
+                        for (int64_t r = 0; r < count; ++r) dst[r] = tile[r * kNR + c] + bv;
+                    }
+                }
+            }
+        }
+    });
+}
+
 }  // namespace
 
 bool direct_applies(const Conv2dShape& s) { return s.stride_h == 1 && s.stride_w == 1; }
@@ -144,6 +258,10 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
     const int64_t P = s.h_out * s.w_out;
     if (s.n == 0 || s.c_out == 0 || P == 0) return;
     const Padded pd = padded_of(s);
+    if (channel_tiles_pay(s, pd, sizeof(T))) {
+        direct_forward_channel_tiles(s, pd, x, w, bias, y);
+        return;
+    }
     const int64_t cog = pd.cog, K = pd.K, wp = pd.wp, J = pd.J;
     const int64_t panels = (J + kNR - 1) / kNR;
     const int64_t m_panels = (cog + kMR - 1) / kMR;
@@ -162,8 +280,9 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
     const int64_t images = s.n * s.groups;
     const int64_t parts = std::min<int64_t>(panels, images >= 8 ? 1 : (8 + images - 1) / images);
     const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    const uint64_t call = next_call_id();
     parallel_for(0, images * parts, 1, [&](int64_t t0, int64_t t1) {
-        T* xpad = pad_scratch<T>(pd.elems);
+        T* xpad = prepared_padded<T>(pd.elems, call);
         int64_t loaded = -1;
         T tile[kMR * kNR];
         for (int64_t t = t0; t < t1; ++t) {
@@ -219,12 +338,15 @@ void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t f
     const int64_t t_panels = (K + kMR - 1) / kMR, c_panels = (cog + kNR - 1) / kNR;
     const std::vector<int64_t> off = tap_offsets(s, pd);
     const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
-    T* xpad = pad_scratch<T>(pd.elems);
+    T* xpad = prepared_padded<T>(pd.elems, next_call_id());
     // 64-byte aligned start for the aligned loads of the AVX2 kernel.
     const size_t gyt_elems = static_cast<size_t>(c_panels * J * kNR);
     T* gyt_raw = pad_scratch<T, 1>(gyt_elems + 64 / sizeof(T));
     T* gyt = gyt_raw;
     while (reinterpret_cast<uintptr_t>(gyt) % 64 != 0) ++gyt;
+    // Zero once: each image rewrites the same (real pixel, real channel) slots, so the thrown-away
+    // columns and the channels past c_out/groups stay zero.
+    std::fill(gyt, gyt + gyt_elems, T(0));
     std::vector<T> acc(static_cast<size_t>(K * cog));  // [tap][co]
     T tile[kMR * kNR];
     const T* rows[kMR];
@@ -232,7 +354,6 @@ void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t f
         std::fill(acc.begin(), acc.end(), T(0));
         for (int64_t i = first; i < last; ++i) {
             load_padded(s, pd, x, i, g, xpad);
-            std::fill(gyt, gyt + gyt_elems, T(0));
             const T* gyg = gy + (i * s.c_out + g * cog) * P;
             for (int64_t co = 0; co < cog; ++co) {
                 T* dst = gyt + (co / kNR) * J * kNR + co % kNR;
@@ -261,6 +382,140 @@ void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t f
     }
 }
 
+// Weight gradient for few output channels per group (LeNet conv1: 6). gw[co][tap] is the dot
+// product over pixels j of gy[co][j] and xpad[off(tap) + j], with gy laid out along the padded
+// width as above (zero in the thrown-away columns). Tiles are 6 channels x 2 taps of 8-lane
+// partial sums, so both operands are plain vector loads and each loaded vector feeds 2 (gy) or 6
+// (input) FMAs. The lanes run over all images of [first, last) before they are added in a fixed
+// tree, so the result depends only on the range. This replaces im2col + GEMM there, which copied
+// the input kh*kw times to feed only c_out multiply-adds per copied value.
+template <class T>
+void wgrad_dot_generic(int64_t count, const T* const* g, const T* x0, const T* x1, T* acc) {
+    for (int64_t j = 0; j < count; j += kDotLanes)
+        for (int r = 0; r < kMR; ++r)
+            for (int l = 0; l < kDotLanes; ++l) {
+                acc[(r * 2) * kDotLanes + l] += g[r][j + l] * x0[j + l];
+                acc[(r * 2 + 1) * kDotLanes + l] += g[r][j + l] * x1[j + l];
+            }
+}
+
+template <class T>
+void direct_weight_grad_dot(const Conv2dShape& s, const T* gy, const T* x, int64_t first,
+                            int64_t last, T* out) {
+    const Padded pd = padded_of(s);
+    const int64_t cog = pd.cog, K = pd.K, P = s.h_out * s.w_out;
+    // Pixels rounded up to whole lanes; the extra ones read gy zeros (and at most 7 values of
+    // the buffer's slack past the last real pixel, see padded_of).
+    const int64_t J8 = (pd.J + kDotLanes - 1) / kDotLanes * kDotLanes;
+    const int64_t r_panels = (cog + kMR - 1) / kMR, t_pairs = (K + 1) / 2;
+    constexpr int64_t kTile = kMR * 2 * kDotLanes;
+    const std::vector<int64_t> off = tap_offsets(s, pd);
+    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    T* xpad = prepared_padded<T>(pd.elems, next_call_id());
+    // Zeroed once: every image rewrites the same real-pixel slots.
+    T* gyw = pad_scratch<T, 1>(static_cast<size_t>(cog * J8));
+    std::fill(gyw, gyw + cog * J8, T(0));
+    std::vector<T> acc(static_cast<size_t>(r_panels * t_pairs * kTile));
+    const T* rows[kMR];
+    for (int64_t g = 0; g < s.groups; ++g) {
+        std::fill(acc.begin(), acc.end(), T(0));
+        for (int64_t i = first; i < last; ++i) {
+            load_padded(s, pd, x, i, g, xpad);
+            const T* gyg = gy + (i * s.c_out + g * cog) * P;
+            for (int64_t co = 0; co < cog; ++co)
+                for (int64_t oh = 0; oh < s.h_out; ++oh)
+                    std::copy(gyg + co * P + oh * s.w_out, gyg + co * P + (oh + 1) * s.w_out,
+                              gyw + co * J8 + oh * pd.wp);
+            for (int64_t rp = 0; rp < r_panels; ++rp) {
+                // Rows past the last channel repeat it; their sums are dropped.
+                for (int64_t r = 0; r < kMR; ++r)
+                    rows[r] = gyw + std::min(rp * kMR + r, cog - 1) * J8;
+                for (int64_t tp = 0; tp < t_pairs; ++tp) {
+                    const T* x0 = xpad + off[static_cast<size_t>(2 * tp)];
+                    const T* x1 = xpad + off[static_cast<size_t>(std::min(2 * tp + 1, K - 1))];
+                    T* a = acc.data() + (rp * t_pairs + tp) * kTile;
+                    if constexpr (std::is_same_v<T, float>) {
+                        if (avx2) {
+                            direct_wgrad_dot_f32_avx2(J8, rows, x0, x1, a);
+                            continue;
+                        }
+                    }
+                    wgrad_dot_generic(J8, rows, x0, x1, a);
+                }
+            }
+        }
+        for (int64_t co = 0; co < cog; ++co)
+            for (int64_t k = 0; k < K; ++k) {
+                const int64_t rp = co / kMR, tp = k / 2;
+                const T* l = acc.data() + (rp * t_pairs + tp) * kTile +
+                             ((co % kMR) * 2 + k % 2) * kDotLanes;
+                out[(g * cog + co) * K + k] = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+            }
+    }
+}
+
+// Input gradient for stride 1 through one GEMM per batch of images, with the columns on the padded
+// width: col[tap][j] = sum over co of w[co][tap] * gy[co][j], gy laid out along the padded width
+// (j = oh*wp + ow, zero in the thrown-away columns). Then every tap's column row is ONE contiguous
+// run, gxpad[off(tap) + j] += col[tap][j] for j < J, instead of h_out runs of w_out (col2im of
+// LeNet conv2 did 1500 runs of 10 floats per image). The thrown-away columns hold exact zeros (a
+// finite weight times 0), so adding them where they land changes nothing; a non-finite weight
+// would spread its NaN a little further than the real products, which already carry it.
+// The additions per gx element run in tap order, whatever thread or batch computes the image.
+template <class T>
+bool direct_backward_input_gemm(const Conv2dShape& s, const T* gy, const T* w, T* gx,
+                                int64_t max_col_bytes) {
+    const Padded pd = padded_of(s);
+    const int64_t cg = pd.cg, cog = pd.cog, K = pd.K, J = pd.J, P = s.h_out * s.w_out;
+    const int64_t image_bytes = K * J * static_cast<int64_t>(sizeof(T));
+    if (image_bytes > max_col_bytes) return false;
+    // Images side by side in one GEMM (wider N runs better); depends on the shape only.
+    const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(8, max_col_bytes / image_bytes));
+    const int64_t items = (s.n + batch - 1) / batch;
+    const std::vector<int64_t> off = tap_offsets(s, pd);
+    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    parallel_for(0, items * s.groups, 1, [&](int64_t t0, int64_t t1) {
+        T* col = pad_scratch<T, 2>(static_cast<size_t>(K * batch * J));
+        T* gyw = pad_scratch<T, 3>(static_cast<size_t>(cog * batch * J));
+        T* gxpad = pad_scratch<T, 4>(pd.elems);
+        // The thrown-away columns of gyw are zeroed here and never written afterwards.
+        std::fill(gyw, gyw + cog * batch * J, T(0));
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t g = t % s.groups, first = (t / s.groups) * batch;
+            const int64_t count = std::min(batch, s.n - first), ld = count * J;
+            for (int64_t co = 0; co < cog; ++co)
+                for (int64_t b = 0; b < count; ++b) {
+                    const T* src = gy + ((first + b) * s.c_out + g * cog + co) * P;
+                    T* dst = gyw + co * ld + b * J;
+                    for (int64_t oh = 0; oh < s.h_out; ++oh)
+                        std::copy(src + oh * s.w_out, src + (oh + 1) * s.w_out, dst + oh * pd.wp);
+                }
+            gemm(true, false, K, ld, cog, T(1), w + g * cog * K, K, gyw, ld, T(0), col, ld);
+            for (int64_t b = 0; b < count; ++b) {
+                std::fill(gxpad, gxpad + pd.elems, T(0));
+                for (int64_t k = 0; k < K; ++k) {
+                    const T* src = col + k * ld + b * J;
+                    T* dst = gxpad + off[static_cast<size_t>(k)];
+                    if constexpr (std::is_same_v<T, float>) {
+                        if (avx2) {
+                            add_rows_f32_avx2(src, J, dst);
+                            continue;
+                        }
+                    }
+                    for (int64_t j = 0; j < J; ++j) dst[j] += src[j];
+                }
+                T* gxg = gx + ((first + b) * s.c_in + g * cg) * s.h * s.w;
+                for (int64_t ci = 0; ci < cg; ++ci)
+                    for (int64_t ih = 0; ih < s.h; ++ih) {
+                        const T* src = gxpad + ci * pd.plane + (ih + s.pad_h) * pd.wp + s.pad_w;
+                        std::copy(src, src + s.w, gxg + (ci * s.h + ih) * s.w);
+                    }
+            }
+        }
+    });
+    return true;
+}
+
 template void direct_forward<float>(const Conv2dShape&, const float*, const float*, const float*,
                                     float*);
 template void direct_forward<double>(const Conv2dShape&, const double*, const double*,
@@ -269,5 +524,13 @@ template void direct_weight_grad<float>(const Conv2dShape&, const float*, const 
                                         int64_t, float*);
 template void direct_weight_grad<double>(const Conv2dShape&, const double*, const double*, int64_t,
                                          int64_t, double*);
+template bool direct_backward_input_gemm<float>(const Conv2dShape&, const float*, const float*,
+                                                float*, int64_t);
+template bool direct_backward_input_gemm<double>(const Conv2dShape&, const double*, const double*,
+                                                 double*, int64_t);
+template void direct_weight_grad_dot<float>(const Conv2dShape&, const float*, const float*, int64_t,
+                                            int64_t, float*);
+template void direct_weight_grad_dot<double>(const Conv2dShape&, const double*, const double*,
+                                             int64_t, int64_t, double*);
 
 }  // namespace ng::cpu::conv_detail

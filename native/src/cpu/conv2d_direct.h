@@ -22,14 +22,42 @@ template <class T>
 void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t first, int64_t last,
                         T* out);
 
+// Same contract as direct_weight_grad, for few output channels per group (a 16-channel tile of
+// direct_weight_grad would be mostly idle): dot products along the pixels instead, see
+// conv2d_direct.cpp.
+template <class T>
+void direct_weight_grad_dot(const Conv2dShape& s, const T* gy, const T* x, int64_t first,
+                            int64_t last, T* out);
+
+// Input gradient (stride 1) as a GEMM on the padded width: gx overwritten, bit-identical for any
+// thread count. Returns false (nothing done) when one image's column block would not fit the
+// column budget `max_col_bytes`; the caller then takes the row-blocked im2col path.
+template <class T>
+bool direct_backward_input_gemm(const Conv2dShape& s, const T* gy, const T* w, T* gx,
+                                int64_t max_col_bytes);
+
+// dst[j] += src[j], j < n.
+void add_rows_f32_avx2(const float* src, int64_t n, float* dst);
+
 // Output tile: tile[r*16 + l] = sum over k < kc of a[k*6 + r] * xb[off[k] + l], r < 6, l < 16.
 // `a` is one packed 6-row panel of the weights, `xb` the padded input at the tile's first pixel.
 void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
                           float* tile);
 
+// Channel-lane output tile: tile[r*16 + l] = sum over k < kc of rows[r][off[k]] * b[k*16 + l];
+// rows[r] is the padded input at output pixel r's position, b the packed weights of 16 channels.
+void direct_tile_t_f32_avx2(int64_t kc, const float* const* rows, const int64_t* off,
+                            const float* b, float* tile);
+
 // Weight-gradient tile: tile[r*16 + c] = sum over j < count of rows[r][j] * gyt[j*16 + c]; rows[r]
 // is the padded input at one tap's offset, gyt 16 output channels of gy per pixel.
 void direct_wgrad_tile_f32_avx2(int64_t count, const float* const* rows, const float* gyt,
                                 float* tile);
+
+// Weight-gradient dot products of 6 output-channel rows with 2 tap rows, 8 lanes each:
+// acc[(r*2 + t)*8 + l] += sum over j < count, j % 8 == l, of g[r][j] * x_t[j], j in order.
+// count is a multiple of 8.
+void direct_wgrad_dot_f32_avx2(int64_t count, const float* const* g, const float* x0,
+                               const float* x1, float* acc);
 
 }  // namespace ng::cpu::conv_detail

@@ -151,10 +151,66 @@ void max_pool2d_forward(const Pool2dShape& s, const T* x, T* y, int64_t* argmax)
     });
 }
 
+// 2x2 windows with stride 2 do not overlap, so each input pixel receives the gradient of at most
+// one window: the plane is written once, value or zero, instead of being zero-filled and then
+// scattered into. Pixels of a last odd row or column belong to no window.
+template <class T>
+void max_backward_2x2_plane(const Pool2dShape& s, bool fast, const T* g, const int64_t* a,
+                            T* plane) {
+    const int64_t w = s.w, full_rows = std::min(s.h_out, s.h / 2);
+    const int64_t full_cols = std::min(s.w_out, w / 2);
+    for (int64_t oh = 0; oh < full_rows; ++oh) {
+        T* r0 = plane + 2 * oh * w;
+        T* r1 = r0 + w;
+        const T* go = g + oh * s.w_out;
+        const int64_t* ao = a + oh * s.w_out;
+        const int64_t base = 2 * oh * w;
+        int64_t ow = 0;
+        if constexpr (std::is_same_v<T, float>) {
+            if (fast) {
+                pool_avx2::max_pool_2x2_row_backward(go, ao, full_cols, base, r0, w);
+                ow = full_cols;
+            }
+        }
+        for (; ow < full_cols; ++ow) {
+            // Offset of the winner inside its window: 0, 1, w or w + 1.
+            const int64_t local = ao[ow] - (base + 2 * ow);
+            const T v = go[ow];
+            r0[2 * ow] = local == 0 ? v : T(0);
+            r0[2 * ow + 1] = local == 1 ? v : T(0);
+            r1[2 * ow] = local == w ? v : T(0);
+            r1[2 * ow + 1] = local == w + 1 ? v : T(0);
+        }
+        for (int64_t iw = 2 * full_cols; iw < w; ++iw) r0[iw] = r1[iw] = T(0);
+        // Windows past the full columns (ceil mode) hold one column of pixels.
+        for (ow = full_cols; ow < s.w_out; ++ow) {
+            const int64_t idx = ao[ow];
+            if (idx >= 0 && idx < s.h * w) plane[idx] += go[ow];
+        }
+    }
+    for (int64_t ih = 2 * full_rows; ih < s.h; ++ih)
+        std::fill(plane + ih * w, plane + (ih + 1) * w, T(0));
+    // Windows of a last partial row (ceil mode) hold one row of pixels, zeroed just above.
+    for (int64_t oh = full_rows; oh < s.h_out; ++oh)
+        for (int64_t ow = 0; ow < s.w_out; ++ow) {
+            const int64_t idx = a[oh * s.w_out + ow];
+            if (idx >= 0 && idx < s.h * w) plane[idx] += g[oh * s.w_out + ow];
+        }
+}
+
 template <class T>
 void max_pool2d_backward(const Pool2dShape& s, const T* gy, const int64_t* argmax, T* gx) {
     const int64_t planes = s.n * s.c, in_size = s.h * s.w, out_size = s.h_out * s.w_out;
     if (planes == 0 || in_size == 0) return;
+    if (is_2x2_stride2(s)) {
+        const bool fast = use_avx2_2x2<T>(s);
+        parallel_for(0, planes, plane_grain(in_size), [&](int64_t p0, int64_t p1) {
+            for (int64_t p = p0; p < p1; ++p)
+                max_backward_2x2_plane(s, fast, gy + p * out_size, argmax + p * out_size,
+                                       gx + p * in_size);
+        });
+        return;
+    }
     parallel_for(0, planes, plane_grain(in_size), [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p) {
             T* plane = gx + p * in_size;

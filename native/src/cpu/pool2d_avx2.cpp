@@ -146,4 +146,38 @@ void avg_pool_2x2_row_backward(const float* gy, int64_t count, float divisor, fl
     }
 }
 
+void max_pool_2x2_row_backward(const float* gy, const int64_t* argmax, int64_t count,
+                               int64_t base_index, float* gx_row0, int64_t w) {
+    float* gx_row1 = gx_row0 + w;
+    // Four windows per step in 64-bit lanes: the winner's offset inside its window (0, 1, w or
+    // w + 1) selects, for each of the window's 4 pixels, gy or 0. The pair (left, right) of one
+    // window is one 64-bit lane of the output rows, so lane masks are joined with a 32-bit blend.
+    const __m256i step = _mm256_set1_epi64x(8);
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+    const __m256i wv = _mm256_set1_epi64x(w), w1 = _mm256_set1_epi64x(w + 1);
+    const __m256i pairs = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+    __m256i first = _mm256_add_epi64(_mm256_set1_epi64x(base_index), _mm256_setr_epi64x(0, 2, 4, 6));
+    int64_t o = 0;
+    for (; o + 4 <= count; o += 4) {
+        const __m256i local = _mm256_sub_epi64(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(argmax + o)), first);
+        first = _mm256_add_epi64(first, step);
+        const __m256 g = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(gy + o)), pairs);
+        const __m256i top = _mm256_blend_epi32(_mm256_cmpeq_epi64(local, zero),
+                                               _mm256_cmpeq_epi64(local, one), 0xAA);
+        const __m256i bottom = _mm256_blend_epi32(_mm256_cmpeq_epi64(local, wv),
+                                                  _mm256_cmpeq_epi64(local, w1), 0xAA);
+        _mm256_storeu_ps(gx_row0 + 2 * o, _mm256_and_ps(g, _mm256_castsi256_ps(top)));
+        _mm256_storeu_ps(gx_row1 + 2 * o, _mm256_and_ps(g, _mm256_castsi256_ps(bottom)));
+    }
+    for (; o < count; ++o) {
+        const int64_t local = argmax[o] - (base_index + 2 * o);
+        const float v = gy[o];
+        gx_row0[2 * o] = local == 0 ? v : 0.0f;
+        gx_row0[2 * o + 1] = local == 1 ? v : 0.0f;
+        gx_row1[2 * o] = local == w ? v : 0.0f;
+        gx_row1[2 * o + 1] = local == w + 1 ? v : 0.0f;
+    }
+}
+
 }  // namespace ng::cpu::pool_avx2

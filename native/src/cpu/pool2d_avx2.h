@@ -19,4 +19,10 @@ void avg_pool_2x2_row(const float* row0, int64_t w, int64_t count, float divisor
 void avg_pool_2x2_row_backward(const float* gy, int64_t count, float divisor, float* gx_row0,
                                int64_t w);
 
+// Max-pool backward of one output row: the 2 x 2*count block of gx rows 2oh and 2oh+1 starting
+// at gx_row0 (row width w) is overwritten with gy at each window's argmax and 0 elsewhere.
+// base_index is the plane index of gx_row0[0]; argmax holds plane indices inside the windows.
+void max_pool_2x2_row_backward(const float* gy, const int64_t* argmax, int64_t count,
+                               int64_t base_index, float* gx_row0, int64_t w);
+
 }  // namespace ng::cpu::pool_avx2

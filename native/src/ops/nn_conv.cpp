@@ -66,6 +66,28 @@ void check_float_same(const Tensor& a, const Tensor& b, const char* op, const ch
                    dtype_name(b.dtype()), ") must have the same dtype");
 }
 
+// Bias gradient: the sum of gy over (n, h, w). The conv kernel reads gy in place; the generic
+// sum(gy, {0, 2, 3}) would first copy it into [C, N*H*W] order (the whole activation gradient).
+// When a graph of the gradient is being recorded (double backward) the differentiable sum is used.
+Tensor conv2d_bias_grad(const Tensor& gy) {
+    if (GradMode::is_enabled() && gy.requires_grad()) return sum(gy, {0, 2, 3});
+    const Dims& d = gy.sizes();
+    Tensor gb = empty_tensor(Dims{d[1]}, gy.dtype());
+    if (gb.numel() == 0) return gb;
+    if (gy.numel() == 0) {
+        fill_(gb, 0.0);
+        return gb;
+    }
+    const Tensor g = contig(gy);
+    // Only n, c_out, h_out and w_out are read by the bias kernel.
+    const cpu::Conv2dShape s{d[0], 0, 0, 0, d[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, d[2], d[3]};
+    if (g.dtype() == DType::Float32)
+        cpu::conv2d_backward_bias<float>(s, g.data<float>(), gb.data<float>());
+    else
+        cpu::conv2d_backward_bias<double>(s, g.data<double>(), gb.data<double>());
+    return gb;
+}
+
 Tensor conv2d_batched(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
     const Dims out_shape = conv_output_shape(input.sizes(), weight.sizes(), p, "conv2d");
     if (bias.defined()) {
@@ -97,7 +119,7 @@ Tensor conv2d_batched(const Tensor& input, const Tensor& weight, const Tensor& b
             const Tensor x = n.saved(0), w = n.saved(1);
             Tensor gx = n.needs_grad(0) ? conv2d_input_grad(g[0], w, x.sizes(), p) : Tensor();
             Tensor gw = n.needs_grad(1) ? conv2d_weight_grad(g[0], x, w.sizes(), p) : Tensor();
-            Tensor gb = n.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor();
+            Tensor gb = n.needs_grad(2) ? conv2d_bias_grad(g[0]) : Tensor();
             return TensorList{gx, gw, gb};
         });
         record(node, {&input, &weight, &bias}, {&out});
