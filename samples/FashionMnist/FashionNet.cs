@@ -14,9 +14,9 @@ internal sealed class FashionNet : Module
     private readonly Conv2d conv2 = new(32, 64, kernelSize: 3, padding: 1);
     private readonly BatchNorm2d bn2 = new(64);
     private readonly MaxPool2d pool = new(2);
-    private readonly Linear fc1 = new(64 * 7 * 7, 128);
-    private readonly Dropout dropout = new(0.25);
-    private readonly Linear fc2 = new(128, 10);
+    private readonly Linear fc1 = new(64 * 7 * 7, 256);
+    private readonly Dropout dropout = new(0.4);
+    private readonly Linear fc2 = new(256, 10);
 
     public FashionNet() => RegisterComponents();
 

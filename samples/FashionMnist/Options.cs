@@ -7,7 +7,7 @@ internal sealed record Options
 {
     public int Epochs { get; init; } = 5;
     public int BatchSize { get; init; } = 64;
-    public double LearningRate { get; init; } = 0.05;
+    public double LearningRate { get; init; } = 0.002;
     public int Workers { get; init; } = 1;
     public int? Threads { get; init; }
     public string? DataDirectory { get; init; }
@@ -27,7 +27,8 @@ internal sealed record Options
 
           --epochs N        training epochs (default 5)
           --batch-size N    images per batch (default 64)
-          --lr X            SGD learning rate (Nesterov momentum 0.9, cosine-annealed; default 0.05)
+          --lr X            peak AdamW learning rate (weight decay 0.05, cosine-annealed to 0 over
+                            all training steps; default 0.002)
           --workers N       background data-loading threads (default 1; 0 loads on the training thread)
           --threads N       threads of the native kernels (default: all cores)
           --data DIR        directory with the Fashion-MNIST IDX files (default: search the usual places,
