@@ -160,6 +160,17 @@ void check_all(const Conv2dShape& s, bool with_bias, unsigned seed) {
             }
         ASSERT_NEAR(double(gb[co]), sum, rel_eps<T>() * (mag + 1) * 8) << "bias " << co;
     }
+    // Weight and bias gradients from one call: the same weights bit for bit, the bias summed in a
+    // different (chunked) order, so close to the separate kernel's.
+    std::vector<T> gw2(w_size(s), nan), gb2(static_cast<size_t>(s.c_out), nan);
+    ng::cpu::conv2d_backward_weight(s, gy.data(), x.data(), gw2.data(), gb2.data());
+    ASSERT_EQ(0, std::memcmp(gw.data(), gw2.data(), gw.size() * sizeof(T))) << "fused weight gradient";
+    for (int64_t co = 0; co < s.c_out; ++co) {
+        double mag = 0;
+        for (int64_t n = 0; n < s.n; ++n)
+            for (int64_t p = 0; p < P; ++p) mag += std::fabs(gy[(n * s.c_out + co) * P + p]);
+        ASSERT_NEAR(double(gb2[co]), double(gb[co]), rel_eps<T>() * (mag + 1) * 8) << "fused bias " << co;
+    }
 }
 
 template <class T>
@@ -304,12 +315,14 @@ void check_thread_invariance(const Conv2dShape& s) {
     for (int threads : {1, 2, 3}) {
         ng::cpu::set_num_threads(threads);
         std::vector<T> y(y_size(s)), gx(x_size(s)), gw(w_size(s)), gb(static_cast<size_t>(s.c_out));
+        std::vector<T> gw2(w_size(s)), gb2(static_cast<size_t>(s.c_out));
         ng::cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
         ng::cpu::conv2d_backward_input(s, gy.data(), w.data(), gx.data());
         ng::cpu::conv2d_backward_weight(s, gy.data(), x.data(), gw.data());
         ng::cpu::conv2d_backward_bias(s, gy.data(), gb.data());
+        ng::cpu::conv2d_backward_weight(s, gy.data(), x.data(), gw2.data(), gb2.data());
         std::vector<T> all;
-        for (const auto* v : {&y, &gx, &gw, &gb}) all.insert(all.end(), v->begin(), v->end());
+        for (const auto* v : {&y, &gx, &gw, &gb, &gw2, &gb2}) all.insert(all.end(), v->begin(), v->end());
         runs.push_back(std::move(all));
     }
     ng::cpu::set_num_threads(saved);

@@ -84,6 +84,31 @@ constexpr int64_t kColumnBlockBytes = 384 * 1024;
 // The weight gradient is summed over at most this many fixed image chunks.
 constexpr int64_t kMaxWeightChunks = 8;
 
+// Bias gradient sums: eight independent lanes (vectorisable, order fixed by the shape alone), in
+// double because a LeNet conv1 channel sums 50K values.
+constexpr int kBiasLanes = 8;
+
+template <class T>
+void add_lanes(const T* p, int64_t count, double* lane) {
+    int64_t j = 0;
+    for (; j + kBiasLanes <= count; j += kBiasLanes)
+        for (int l = 0; l < kBiasLanes; ++l) lane[l] += static_cast<double>(p[j + l]);
+    for (int l = 0; j + l < count; ++l) lane[l] += static_cast<double>(p[j + l]);
+}
+
+template <class T>
+T combine_lanes(const double* lane) {
+    return static_cast<T>(((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+}
+
+// lanes[co * kBiasLanes + l] = lane l of gy summed over images [first, last) of channel co.
+template <class T>
+void bias_sum_lanes(const Conv2dShape& s, const T* gy, int64_t first, int64_t last, double* lanes) {
+    const int64_t P = s.h_out * s.w_out;
+    for (int64_t i = first; i < last; ++i)
+        for (int64_t co = 0; co < s.c_out; ++co) add_lanes(gy + (i * s.c_out + co) * P, P, lanes + co * kBiasLanes);
+}
+
 template <class T>
 Dims dims_of(const Conv2dShape& s) {
     Dims d{};
@@ -292,10 +317,14 @@ void conv2d_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx)
 }
 
 template <class T>
-void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw) {
+void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw, T* gb) {
     const Dims d = dims_of<T>(s);
     const int64_t wsize = s.c_out * d.K;
-    if (wsize == 0) return;
+    if (gb && (s.n == 0 || d.P == 0)) std::fill(gb, gb + s.c_out, T(0));
+    if (wsize == 0) {
+        if (gb && s.n > 0 && d.P > 0) conv2d_backward_bias(s, gy, gb);
+        return;
+    }
     if (s.n == 0 || d.P == 0) {
         std::fill(gw, gw + wsize, T(0));
         return;
@@ -307,10 +336,13 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw
     std::vector<T> partials(static_cast<size_t>((chunks - 1) * wsize));
     const bool direct_wgrad = weight_grad_direct(s, d);
     const bool dot_wgrad = !direct_wgrad && use_direct(s, d);
+    // Bias: kBiasLanes double lanes per channel and chunk, summed over the chunks in chunk order.
+    std::vector<double> bias_lanes(gb ? static_cast<size_t>(chunks * s.c_out * kBiasLanes) : 0);
     parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
         for (int64_t c = c0; c < c1; ++c) {
             T* out = c == 0 ? gw : partials.data() + (c - 1) * wsize;
             const int64_t first = c * grain, last = std::min(s.n, first + grain);
+            if (gb) bias_sum_lanes(s, gy, first, last, bias_lanes.data() + c * s.c_out * kBiasLanes);
             if (direct_wgrad) {
                 conv_detail::direct_weight_grad(s, gy, x, first, last, out);
                 continue;
@@ -358,6 +390,14 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw
             }
         }
     });
+    if (gb) {
+        for (int64_t co = 0; co < s.c_out; ++co) {
+            double lane[kBiasLanes] = {};
+            for (int64_t c = 0; c < chunks; ++c)
+                for (int l = 0; l < kBiasLanes; ++l) lane[l] += bias_lanes[static_cast<size_t>((c * s.c_out + co) * kBiasLanes + l)];
+            gb[co] = combine_lanes<T>(lane);
+        }
+    }
     // Fixed-order reduction of the chunk partials; elements are independent, so any split works.
     if (chunks > 1) {
         parallel_for(0, wsize, 4096, [&](int64_t j0, int64_t j1) {
@@ -374,19 +414,9 @@ void conv2d_backward_bias(const Conv2dShape& s, const T* gy, T* gb) {
     const int64_t P = s.h_out * s.w_out;
     parallel_for(0, s.c_out, 1, [&](int64_t c0, int64_t c1) {
         for (int64_t co = c0; co < c1; ++co) {
-            // Eight independent lanes: vectorisable, and the order is fixed by the shape alone.
-            // Double lanes: a LeNet conv1 channel sums 50K values, and the generic reduction this
-            // replaces in the autograd op accumulated in double too.
-            double lane[8] = {};
-            for (int64_t i = 0; i < s.n; ++i) {
-                const T* p = gy + (i * s.c_out + co) * P;
-                int64_t j = 0;
-                for (; j + 8 <= P; j += 8)
-                    for (int l = 0; l < 8; ++l) lane[l] += static_cast<double>(p[j + l]);
-                for (int l = 0; j + l < P; ++l) lane[l] += static_cast<double>(p[j + l]);
-            }
-            gb[co] = static_cast<T>(((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-                                    ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+            double lane[kBiasLanes] = {};
+            for (int64_t i = 0; i < s.n; ++i) add_lanes(gy + (i * s.c_out + co) * P, P, lane);
+            gb[co] = combine_lanes<T>(lane);
         }
     });
 }
@@ -394,7 +424,7 @@ void conv2d_backward_bias(const Conv2dShape& s, const T* gy, T* gb) {
 #define NG_CONV2D_INSTANTIATE(T)                                                               \
     template void conv2d_forward<T>(const Conv2dShape&, const T*, const T*, const T*, T*);     \
     template void conv2d_backward_input<T>(const Conv2dShape&, const T*, const T*, T*);        \
-    template void conv2d_backward_weight<T>(const Conv2dShape&, const T*, const T*, T*);       \
+    template void conv2d_backward_weight<T>(const Conv2dShape&, const T*, const T*, T*, T*);   \
     template void conv2d_backward_bias<T>(const Conv2dShape&, const T*, T*);
 NG_CONV2D_INSTANTIATE(float)
 NG_CONV2D_INSTANTIATE(double)

@@ -23,8 +23,11 @@ template <class T>
 void conv2d_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx);
 
 // gw[c_out, c_in/groups, kh, kw]: correlation of the padded input with gy, summed over the batch.
+// With a non-null gb it also writes the bias gradient gb[c_out] (gy summed over N, H_out, W_out)
+// in the same parallel region, while each batch chunk of gy is still in cache: one pass over the
+// activation gradient and one thread team start fewer than conv2d_backward_bias afterwards.
 template <class T>
-void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw);
+void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw, T* gb = nullptr);
 
 // gb[c_out]: gy summed over N, H_out, W_out.
 template <class T>

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -35,6 +36,27 @@ constexpr int64_t kDotLanes = 8;  // lanes of the weight-gradient dot products
 // on ResNet's 56x56x64 layer showed 1 (weight panels innermost) slower than 4..64, which could
 // not be told apart on the shared machine; 16 keeps the group's taps (~150 KB) well inside L2.
 constexpr int64_t kPanelGroup = 16;
+
+// dst[0, n) = src[0, n) for the short rows these kernels move (LeNet: 10-28 values, ~30K rows a
+// training step). std::copy becomes a libc memmove call whose dispatch costs more than moving so
+// few bytes; fixed-size memcpy blocks compile to inline vector moves. Long rows go to std::copy.
+template <class T>
+inline void copy_row(const T* src, int64_t n, T* dst) {
+    constexpr int64_t kBlock = 32 / sizeof(T);
+    if (n > 8 * kBlock) {
+        std::copy(src, src + n, dst);
+        return;
+    }
+    if (n < kBlock) {
+        for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
+        return;
+    }
+    int64_t j = 0;
+    for (; j + kBlock <= n; j += kBlock) std::memcpy(dst + j, src + j, kBlock * sizeof(T));
+    // The ragged end as one more block ending at n, overlapping values already copied (the
+    // source and destination rows never overlap each other).
+    if (j < n) std::memcpy(dst + n - kBlock, src + n - kBlock, kBlock * sizeof(T));
+}
 
 template <class T>
 void tile_generic(int64_t kc, const T* a, const T* xb, const int64_t* off, T* tile) {
@@ -123,8 +145,7 @@ void load_padded(const Conv2dShape& s, const Padded& p, const T* x, int64_t i, i
     const T* xg = x + (i * s.c_in + g * p.cg) * s.h * s.w;
     for (int64_t ci = 0; ci < p.cg; ++ci)
         for (int64_t ih = 0; ih < s.h; ++ih)
-            std::copy(xg + (ci * s.h + ih) * s.w, xg + (ci * s.h + ih + 1) * s.w,
-                      xpad + ci * p.plane + (ih + s.pad_h) * p.wp + s.pad_w);
+            copy_row(xg + (ci * s.h + ih) * s.w, s.w, xpad + ci * p.plane + (ih + s.pad_h) * p.wp + s.pad_w);
 }
 
 // Per-thread buffers, grown on demand and kept between calls.
@@ -424,8 +445,7 @@ void direct_weight_grad_dot(const Conv2dShape& s, const T* gy, const T* x, int64
             const T* gyg = gy + (i * s.c_out + g * cog) * P;
             for (int64_t co = 0; co < cog; ++co)
                 for (int64_t oh = 0; oh < s.h_out; ++oh)
-                    std::copy(gyg + co * P + oh * s.w_out, gyg + co * P + (oh + 1) * s.w_out,
-                              gyw + co * J8 + oh * pd.wp);
+                    copy_row(gyg + co * P + oh * s.w_out, s.w_out, gyw + co * J8 + oh * pd.wp);
             for (int64_t rp = 0; rp < r_panels; ++rp) {
                 // Rows past the last channel repeat it; their sums are dropped.
                 for (int64_t r = 0; r < kMR; ++r)
@@ -488,7 +508,7 @@ bool direct_backward_input_gemm(const Conv2dShape& s, const T* gy, const T* w, T
                     const T* src = gy + ((first + b) * s.c_out + g * cog + co) * P;
                     T* dst = gyw + co * ld + b * J;
                     for (int64_t oh = 0; oh < s.h_out; ++oh)
-                        std::copy(src + oh * s.w_out, src + (oh + 1) * s.w_out, dst + oh * pd.wp);
+                        copy_row(src + oh * s.w_out, s.w_out, dst + oh * pd.wp);
                 }
             gemm(true, false, K, ld, cog, T(1), w + g * cog * K, K, gyw, ld, T(0), col, ld);
             for (int64_t b = 0; b < count; ++b) {
@@ -508,7 +528,7 @@ bool direct_backward_input_gemm(const Conv2dShape& s, const T* gy, const T* w, T
                 for (int64_t ci = 0; ci < cg; ++ci)
                     for (int64_t ih = 0; ih < s.h; ++ih) {
                         const T* src = gxpad + ci * pd.plane + (ih + s.pad_h) * pd.wp + s.pad_w;
-                        std::copy(src, src + s.w, gxg + (ci * s.h + ih) * s.w);
+                        copy_row(src, s.w, gxg + (ci * s.h + ih) * s.w);
                     }
             }
         }

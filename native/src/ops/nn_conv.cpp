@@ -88,6 +88,27 @@ Tensor conv2d_bias_grad(const Tensor& gy) {
     return gb;
 }
 
+// Weight and bias gradients from one kernel call: the bias sums ride along in the weight
+// gradient's parallel region, one pass over gy fewer and one thread-team start fewer. Returns
+// false (nothing computed) when the separate ops are needed: a graph of the gradients is being
+// recorded (double backward), or a degenerate shape takes their special paths.
+bool conv2d_weight_bias_grad(const Tensor& gy, const Tensor& input, const Dims& weight_sizes, const Conv2dParams& p,
+                             Tensor& gw, Tensor& gb) {
+    if (any_requires_grad({&gy, &input})) return false;
+    if (gy.dim() != 4 || input.dim() != 4 || !is_floating(gy.dtype()) || gy.dtype() != input.dtype()) return false;
+    const Dims out_shape = conv_output_shape(input.sizes(), weight_sizes, p, "conv2d backward");
+    if (gy.sizes() != out_shape || gy.numel() == 0 || input.numel() == 0 || weight_sizes.product() == 0) return false;
+    gw = empty_tensor(weight_sizes, gy.dtype());
+    gb = empty_tensor(Dims{out_shape[1]}, gy.dtype());
+    const Tensor g = contig(gy), x = contig(input);
+    const cpu::Conv2dShape s = make_shape(x.sizes(), weight_sizes, out_shape, p);
+    if (g.dtype() == DType::Float32)
+        cpu::conv2d_backward_weight<float>(s, g.data<float>(), x.data<float>(), gw.data<float>(), gb.data<float>());
+    else
+        cpu::conv2d_backward_weight<double>(s, g.data<double>(), x.data<double>(), gw.data<double>(), gb.data<double>());
+    return true;
+}
+
 Tensor conv2d_batched(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
     const Dims out_shape = conv_output_shape(input.sizes(), weight.sizes(), p, "conv2d");
     if (bias.defined()) {
@@ -118,8 +139,11 @@ Tensor conv2d_batched(const Tensor& input, const Tensor& weight, const Tensor& b
         auto node = make_node("Conv2dBackward", [p](const FunctionNode& n, const TensorList& g) {
             const Tensor x = n.saved(0), w = n.saved(1);
             Tensor gx = n.needs_grad(0) ? conv2d_input_grad(g[0], w, x.sizes(), p) : Tensor();
-            Tensor gw = n.needs_grad(1) ? conv2d_weight_grad(g[0], x, w.sizes(), p) : Tensor();
-            Tensor gb = n.needs_grad(2) ? conv2d_bias_grad(g[0]) : Tensor();
+            Tensor gw, gb;
+            if (!(n.needs_grad(1) && n.needs_grad(2) && conv2d_weight_bias_grad(g[0], x, w.sizes(), p, gw, gb))) {
+                gw = n.needs_grad(1) ? conv2d_weight_grad(g[0], x, w.sizes(), p) : Tensor();
+                gb = n.needs_grad(2) ? conv2d_bias_grad(g[0]) : Tensor();
+            }
             return TensorList{gx, gw, gb};
         });
         record(node, {&input, &weight, &bias}, {&out});
