@@ -18,18 +18,7 @@ void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int
         t.step(a, _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8));
         a += 6;
     }
-    _mm256_storeu_ps(tile + 0, t.c00);
-    _mm256_storeu_ps(tile + 8, t.c01);
-    _mm256_storeu_ps(tile + 16, t.c10);
-    _mm256_storeu_ps(tile + 24, t.c11);
-    _mm256_storeu_ps(tile + 32, t.c20);
-    _mm256_storeu_ps(tile + 40, t.c21);
-    _mm256_storeu_ps(tile + 48, t.c30);
-    _mm256_storeu_ps(tile + 56, t.c31);
-    _mm256_storeu_ps(tile + 64, t.c40);
-    _mm256_storeu_ps(tile + 72, t.c41);
-    _mm256_storeu_ps(tile + 80, t.c50);
-    _mm256_storeu_ps(tile + 88, t.c51);
+    t.store(tile);
 }
 
 void add_rows_f32_avx2(const float* src, int64_t n, float* dst) {
@@ -41,97 +30,29 @@ void add_rows_f32_avx2(const float* src, int64_t n, float* dst) {
 
 void direct_tile_t_f32_avx2(int64_t kc, const float* const* rows, const int64_t* off,
                             const float* b, float* tile) {
-    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4],
-                *r5 = rows[5];
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    const float* const r[6] = {rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]};
+    Tile6x16 t;
 #pragma GCC unroll 4
     for (int64_t k = 0; k < kc; ++k) {
         const int64_t o = off[k];
         const __m256 b0 = _mm256_loadu_ps(b + k * 16);
         const __m256 b1 = _mm256_loadu_ps(b + k * 16 + 8);
-        __m256 av = _mm256_broadcast_ss(r0 + o);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(r1 + o);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(r2 + o);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(r3 + o);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(r4 + o);
-        c40 = _mm256_fmadd_ps(av, b0, c40);
-        c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(r5 + o);
-        c50 = _mm256_fmadd_ps(av, b0, c50);
-        c51 = _mm256_fmadd_ps(av, b1, c51);
+        t.step_rows(r, o, b0, b1);
     }
-    _mm256_storeu_ps(tile + 0, c00);
-    _mm256_storeu_ps(tile + 8, c01);
-    _mm256_storeu_ps(tile + 16, c10);
-    _mm256_storeu_ps(tile + 24, c11);
-    _mm256_storeu_ps(tile + 32, c20);
-    _mm256_storeu_ps(tile + 40, c21);
-    _mm256_storeu_ps(tile + 48, c30);
-    _mm256_storeu_ps(tile + 56, c31);
-    _mm256_storeu_ps(tile + 64, c40);
-    _mm256_storeu_ps(tile + 72, c41);
-    _mm256_storeu_ps(tile + 80, c50);
-    _mm256_storeu_ps(tile + 88, c51);
+    t.store(tile);
 }
 
 void direct_wgrad_tile_f32_avx2(int64_t count, const float* const* rows, const float* gyt,
                                 float* tile) {
-    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4],
-                *r5 = rows[5];
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    const float* const r[6] = {rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]};
+    Tile6x16 t;
 #pragma GCC unroll 4
     for (int64_t j = 0; j < count; ++j) {
         const __m256 b0 = _mm256_load_ps(gyt + j * 16);
         const __m256 b1 = _mm256_load_ps(gyt + j * 16 + 8);
-        __m256 av = _mm256_broadcast_ss(r0 + j);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(r1 + j);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(r2 + j);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(r3 + j);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(r4 + j);
-        c40 = _mm256_fmadd_ps(av, b0, c40);
-        c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(r5 + j);
-        c50 = _mm256_fmadd_ps(av, b0, c50);
-        c51 = _mm256_fmadd_ps(av, b1, c51);
+        t.step_rows(r, j, b0, b1);
     }
-    _mm256_storeu_ps(tile + 0, c00);
-    _mm256_storeu_ps(tile + 8, c01);
-    _mm256_storeu_ps(tile + 16, c10);
-    _mm256_storeu_ps(tile + 24, c11);
-    _mm256_storeu_ps(tile + 32, c20);
-    _mm256_storeu_ps(tile + 40, c21);
-    _mm256_storeu_ps(tile + 48, c30);
-    _mm256_storeu_ps(tile + 56, c31);
-    _mm256_storeu_ps(tile + 64, c40);
-    _mm256_storeu_ps(tile + 72, c41);
-    _mm256_storeu_ps(tile + 80, c50);
-    _mm256_storeu_ps(tile + 88, c51);
+    t.store(tile);
 }
 
 void direct_wgrad_dot_f32_avx2(int64_t count, const float* const* g, const float* x0,

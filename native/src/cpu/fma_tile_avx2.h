@@ -4,6 +4,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace ng::cpu {
 
 struct Tile6x16 {
@@ -34,6 +36,44 @@ struct Tile6x16 {
         av = _mm256_broadcast_ss(a + 5);
         c50 = _mm256_fmadd_ps(av, b0, c50);
         c51 = _mm256_fmadd_ps(av, b1, c51);
+    }
+
+    // c[i] += r[i][o] * (b0, b1) for the 6 rows i: A comes from 6 separate rows, at offset o.
+    inline void step_rows(const float* const (&r)[6], int64_t o, __m256 b0, __m256 b1) {
+        __m256 av = _mm256_broadcast_ss(r[0] + o);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(r[1] + o);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(r[2] + o);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(r[3] + o);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(r[4] + o);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(r[5] + o);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
+    }
+
+    // Writes the tile row-major into 96 floats (row r at tile + 16 r).
+    inline void store(float* tile) const {
+        _mm256_storeu_ps(tile + 0, c00);
+        _mm256_storeu_ps(tile + 8, c01);
+        _mm256_storeu_ps(tile + 16, c10);
+        _mm256_storeu_ps(tile + 24, c11);
+        _mm256_storeu_ps(tile + 32, c20);
+        _mm256_storeu_ps(tile + 40, c21);
+        _mm256_storeu_ps(tile + 48, c30);
+        _mm256_storeu_ps(tile + 56, c31);
+        _mm256_storeu_ps(tile + 64, c40);
+        _mm256_storeu_ps(tile + 72, c41);
+        _mm256_storeu_ps(tile + 80, c50);
+        _mm256_storeu_ps(tile + 88, c51);
     }
 };
 
