@@ -36,7 +36,7 @@ internal sealed record Options
           --subset          use the embedded 3000/1000-image subset even if the full dataset is present
           --logdir DIR      TensorBoard log directory (default runs/fashion-mnist)
           --output DIR      where the checkpoint and graph files go (default artifacts/fashion-mnist)
-          --seed N          seed of initialisation, shuffling and augmentation (default 42)
+          --seed N          seed of the initial weights and of the shuffling (default 42)
           --eval-only FILE  evaluate a saved checkpoint (.safetensors) on the test set and exit
           --help            show this text
         """;
