@@ -34,21 +34,17 @@ internal sealed class LeNetWorkload : IDisposable
     /// <summary>Loss of the last step (to show the step does real work).</summary>
     public float LastLoss { get; private set; }
 
-    public void Step()
-    {
-        _optimizer.ZeroGrad();
-        using (DisposeScope.Begin())
-        {
-            Tensor logits = _model.Call(_input);
-            Tensor loss = Functional.CrossEntropy(logits, _target);
-            loss.Backward();
-            _optimizer.Step();
-        }
-    }
+    public void Step() => Run(readLoss: false);
 
     /// <summary>A step that also reads the loss back (synchronises nothing extra; used once for display).</summary>
     public float StepAndReadLoss()
     {
+        Run(readLoss: true);
+        return LastLoss;
+    }
+
+    private void Run(bool readLoss)
+    {
         _optimizer.ZeroGrad();
         using (DisposeScope.Begin())
         {
@@ -56,9 +52,8 @@ internal sealed class LeNetWorkload : IDisposable
             Tensor loss = Functional.CrossEntropy(logits, _target);
             loss.Backward();
             _optimizer.Step();
-            LastLoss = loss.Item<float>();
+            if (readLoss) LastLoss = loss.Item<float>();
         }
-        return LastLoss;
     }
 
     public void Dispose()

@@ -48,6 +48,7 @@
 #include "cpu/conv2d_im2col.h"
 #include "cpu/gemm.h"
 #include "cpu/parallel.h"
+#include "cpu/thread_scratch.h"
 
 namespace ng::cpu {
 namespace {
@@ -55,18 +56,9 @@ namespace {
 using conv_detail::col2im;
 using conv_detail::im2col;
 
-// Per-thread scratch; Slot 0 holds columns, slot 1 a gathered output-gradient or output block.
-// Grows, never shrinks (see the scheme note above).
-template <class T, int Slot = 0>
-T* thread_scratch(size_t count) {
-    thread_local std::vector<T> buffer;
-    if (buffer.size() < count) {
-        buffer.clear();
-        buffer.shrink_to_fit();
-        buffer.resize(count);
-    }
-    return buffer.data();
-}
+// Per-thread scratch (cpu/thread_scratch.h): slot 0 holds columns, slot 1 a gathered
+// output-gradient or output block.
+constexpr int kColumns = 0, kBlock = 1;
 
 struct Dims {
     int64_t cg, cog, K, P, HW;
@@ -184,8 +176,8 @@ void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
         // images' output planes with the bias added.
         const int64_t items = (s.n + d.batch - 1) / d.batch;
         parallel_for(0, items * s.groups, 1, [&](int64_t t0, int64_t t1) {
-            T* col = thread_scratch<T>(d.col_elems);
-            T* out = thread_scratch<T, 1>(d.out_elems);
+            T* col = thread_scratch<T, kColumns>(d.col_elems);
+            T* out = thread_scratch<T, kBlock>(d.out_elems);
             for (int64_t t = t0; t < t1; ++t) {
                 const int64_t g = t % s.groups, first = (t / s.groups) * d.batch;
                 const int64_t count = std::min(d.batch, s.n - first);
@@ -211,7 +203,7 @@ void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
         return;
     }
     parallel_for(0, s.n, 1, [&](int64_t i0, int64_t i1) {
-        T* col = d.pointwise ? nullptr : thread_scratch<T>(d.col_elems);
+        T* col = d.pointwise ? nullptr : thread_scratch<T, kColumns>(d.col_elems);
         for (int64_t i = i0; i < i1; ++i) {
             for (int64_t g = 0; g < s.groups; ++g) {
                 const T* xg = x + (i * s.c_in + g * d.cg) * d.HW;
@@ -273,8 +265,8 @@ void conv2d_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx)
         // One GEMM for several images' columns, then col2im image by image.
         const int64_t items = (s.n + d.batch - 1) / d.batch;
         parallel_for(0, items * s.groups, 1, [&](int64_t t0, int64_t t1) {
-            T* col = thread_scratch<T>(d.col_elems);
-            T* gyc = thread_scratch<T, 1>(d.out_elems);
+            T* col = thread_scratch<T, kColumns>(d.col_elems);
+            T* gyc = thread_scratch<T, kBlock>(d.out_elems);
             for (int64_t t = t0; t < t1; ++t) {
                 const int64_t g = t % s.groups, first = (t / s.groups) * d.batch;
                 const int64_t count = std::min(d.batch, s.n - first);
@@ -293,7 +285,7 @@ void conv2d_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx)
         return;
     }
     parallel_for(0, s.n, 1, [&](int64_t i0, int64_t i1) {
-        T* col = d.pointwise ? nullptr : thread_scratch<T>(d.col_elems);
+        T* col = d.pointwise ? nullptr : thread_scratch<T, kColumns>(d.col_elems);
         for (int64_t i = i0; i < i1; ++i) {
             for (int64_t g = 0; g < s.groups; ++g) {
                 const T* gyg = gy + (i * s.c_out + g * d.cog) * d.P;
@@ -351,9 +343,9 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* gy, const T* x, T* gw
                 conv_detail::direct_weight_grad_dot(s, gy, x, first, last, out);
                 continue;
             }
-            T* col = d.pointwise ? nullptr : thread_scratch<T>(d.col_elems);
+            T* col = d.pointwise ? nullptr : thread_scratch<T, kColumns>(d.col_elems);
             if (d.batch > 1) {
-                T* gyc = thread_scratch<T, 1>(d.out_elems);
+                T* gyc = thread_scratch<T, kBlock>(d.out_elems);
                 for (int64_t i = first; i < last; i += d.batch) {
                     const int64_t count = std::min(d.batch, last - i);
                     const int64_t ld = count * d.P;

@@ -26,6 +26,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/gemm.h"
 #include "cpu/parallel.h"
+#include "cpu/thread_scratch.h"
 
 namespace ng::cpu::conv_detail {
 namespace {
@@ -148,16 +149,11 @@ void load_padded(const Conv2dShape& s, const Padded& p, const T* x, int64_t i, i
             copy_row(xg + (ci * s.h + ih) * s.w, s.w, xpad + ci * p.plane + (ih + s.pad_h) * p.wp + s.pad_w);
 }
 
-// Per-thread buffers, grown on demand and kept between calls.
+// Per-thread buffers (cpu/thread_scratch.h, this file's slots are 10-19).
 template <class T, int Slot = 0>
 T* pad_scratch(size_t count) {
-    thread_local std::vector<T> buffer;
-    if (buffer.size() < count) {
-        buffer.clear();
-        buffer.shrink_to_fit();
-        buffer.resize(count);
-    }
-    return buffer.data();
+    static_assert(Slot >= 0 && Slot < 10, "conv2d_direct.cpp owns thread_scratch slots 10-19");
+    return thread_scratch<T, 10 + Slot>(count);
 }
 
 // Ids of direct_forward calls, so that each thread zero-fills its padded buffer once per call
