@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using NativeGrad.Interop;
 
@@ -10,7 +11,8 @@ namespace NativeGrad;
 /// </summary>
 public sealed unsafe partial class Tensor : IDisposable
 {
-    private readonly TensorHandle _handle;
+    // Null once disposed. Swapped out atomically so that concurrent Dispose calls release once.
+    private TensorHandle? _handle;
     private long[]? _shape;
 
     static Tensor() => NativeLibraryInfo.EnsureCompatible();
@@ -18,7 +20,7 @@ public sealed unsafe partial class Tensor : IDisposable
     /// <summary>Takes ownership of a new native reference.</summary>
     internal Tensor(nint handle)
     {
-        _handle = new TensorHandle(handle);
+        _handle = TensorHandle.Rent(handle);
         DisposeScope? scope = DisposeScope.Current;
         if (scope is not null) scope.Track(this);
     }
@@ -29,7 +31,7 @@ public sealed unsafe partial class Tensor : IDisposable
     public static long LiveCount => NativeMethods.ng_live_tensor_count();
 
     /// <summary>True once <see cref="Dispose"/> has run.</summary>
-    public bool IsDisposed => _handle.IsClosed;
+    public bool IsDisposed => _handle is null;
 
     /// <summary>The native handle; throws <see cref="ObjectDisposedException"/> after disposal.</summary>
     internal nint Handle
@@ -37,16 +39,18 @@ public sealed unsafe partial class Tensor : IDisposable
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if (_handle.IsClosed) ThrowDisposed();
-            return _handle.DangerousGetHandle();
+            TensorHandle? h = _handle;
+            if (h is null) ThrowDisposed();
+            return h.DangerousGetHandle();
         }
     }
 
+    [DoesNotReturn]
     private static void ThrowDisposed() =>
         throw new ObjectDisposedException(nameof(Tensor), "The tensor has been disposed.");
 
     /// <summary>Frees the native tensor now. Views and results computed from it stay valid.</summary>
-    public void Dispose() => _handle.Dispose();
+    public void Dispose() => Interlocked.Exchange(ref _handle, null)?.ReleaseAndRecycle();
 
     /// <summary>
     /// Moves this tensor from its <see cref="DisposeScope"/> to the enclosing one (or out of all

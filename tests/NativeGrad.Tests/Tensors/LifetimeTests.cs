@@ -76,6 +76,55 @@ public class LifetimeTests
     }
 
     [Fact]
+    public void Tensors_reusing_the_handles_of_disposed_ones_are_still_freed_when_forgotten()
+    {
+        Collect();
+        long baseline = Tensor.LiveCount;
+        static void DisposeMany()
+        {
+            var made = new List<Tensor>();
+            for (int i = 0; i < 300; i++) made.Add(Tensor.Ones(4));  // more than the handle pool holds
+            foreach (Tensor t in made) t.Dispose();
+        }
+        static void Leak()
+        {
+            for (int i = 0; i < 200; i++) _ = Tensor.Rand(8) * 3;
+        }
+        DisposeMany();
+        Leak();
+        Collect();
+        Assert.Equal(baseline, Tensor.LiveCount);
+    }
+
+    [Fact]
+    public void A_disposed_tensor_stays_disposed_after_its_handle_is_reused()
+    {
+        var old = Tensor.Full([3], 1f);
+        old.Dispose();
+        using var fresh = Tensor.Full([3], 7f);  // likely takes over old's recycled handle
+        Assert.True(old.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => old.ToArray<float>());
+        old.Dispose();  // must not release the reference that now belongs to fresh
+        Assert.Equal(new[] { 7f, 7f, 7f }, fresh.ToArray<float>());
+        Assert.False(fresh.IsDisposed);
+    }
+
+    [Fact]
+    public void Concurrent_disposal_of_one_tensor_releases_it_once()
+    {
+        Collect();
+        long baseline = Tensor.LiveCount;
+        for (int round = 0; round < 200; round++)
+        {
+            var t = Tensor.Ones(2);
+            Parallel.For(0, 4, _ => t.Dispose());
+            Assert.True(t.IsDisposed);
+        }
+        using var keep = Tensor.Ones(2);
+        Assert.Equal(baseline + 1, Tensor.LiveCount);
+    }
+
+    [Fact]
     public void A_training_style_loop_leaks_no_native_tensors()
     {
         Collect();
