@@ -60,20 +60,20 @@ struct Tile6x16 {
         c51 = _mm256_fmadd_ps(av, b1, c51);
     }
 
-    // Writes the tile row-major into 96 floats (row r at tile + 16 r).
-    inline void store(float* tile) const {
-        _mm256_storeu_ps(tile + 0, c00);
-        _mm256_storeu_ps(tile + 8, c01);
-        _mm256_storeu_ps(tile + 16, c10);
-        _mm256_storeu_ps(tile + 24, c11);
-        _mm256_storeu_ps(tile + 32, c20);
-        _mm256_storeu_ps(tile + 40, c21);
-        _mm256_storeu_ps(tile + 48, c30);
-        _mm256_storeu_ps(tile + 56, c31);
-        _mm256_storeu_ps(tile + 64, c40);
-        _mm256_storeu_ps(tile + 72, c41);
-        _mm256_storeu_ps(tile + 80, c50);
-        _mm256_storeu_ps(tile + 88, c51);
+    // Writes the tile row-major, row r at c + r * ldc (ldc = 16: a packed 96-float tile).
+    inline void store(float* c, int64_t ldc = 16) const {
+        _mm256_storeu_ps(c + 0 * ldc, c00);
+        _mm256_storeu_ps(c + 0 * ldc + 8, c01);
+        _mm256_storeu_ps(c + 1 * ldc, c10);
+        _mm256_storeu_ps(c + 1 * ldc + 8, c11);
+        _mm256_storeu_ps(c + 2 * ldc, c20);
+        _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+        _mm256_storeu_ps(c + 3 * ldc, c30);
+        _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+        _mm256_storeu_ps(c + 4 * ldc, c40);
+        _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+        _mm256_storeu_ps(c + 5 * ldc, c50);
+        _mm256_storeu_ps(c + 5 * ldc + 8, c51);
     }
 };
 
