@@ -48,21 +48,11 @@ struct Ref {
     std::vector<double> value, magnitude;
 };
 
-// Calls f(n, co, ci, oh, ow, ki, kj, ih, iw) for every in-range tap.
-template <class F>
-void for_each_tap(const Conv2dShape& s, F&& f) {
-    for (int64_t n = 0; n < s.n; ++n)
-        for (int64_t co = 0; co < s.c_out; ++co)
-            for (int64_t ci = 0; ci < s.c_in; ++ci)
-                for (int64_t oh = 0; oh < s.h_out; ++oh)
-                    for (int64_t ow = 0; ow < s.w_out; ++ow)
-                        for (int64_t ki = 0; ki < 3; ++ki)
-                            for (int64_t kj = 0; kj < 3; ++kj) {
-                                const int64_t ih = oh - s.pad_h + ki, iw = ow - s.pad_w + kj;
-                                if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
-                                f(n, co, ci, oh, ow, ki, kj, ih, iw);
-                            }
-}
+// One product of the convolution: image n, channels co/ci, output pixel (oh, ow), kernel tap
+// (ki, kj), input pixel (ih, iw).
+struct Tap {
+    int64_t n, co, ci, oh, ow, ki, kj, ih, iw;
+};
 
 int64_t xi_(const Conv2dShape& s, int64_t n, int64_t c, int64_t ih, int64_t iw) {
     return ((n * s.c_in + c) * s.h + ih) * s.w + iw;
@@ -72,6 +62,33 @@ int64_t yi_(const Conv2dShape& s, int64_t n, int64_t c, int64_t oh, int64_t ow) 
 }
 int64_t wi_(const Conv2dShape& s, int64_t co, int64_t ci, int64_t ki, int64_t kj) {
     return ((co * s.c_in + ci) * 3 + ki) * 3 + kj;
+}
+
+// Operand and result positions of one tap's product.
+struct Idx {
+    int64_t a, b, out;
+};
+
+// For every in-range tap: r[out] += a[ia] * b[ib] (and |that| into the magnitude), where
+// index(tap) = {ia, ib, out} says which pass of the convolution the reference computes.
+template <class Index>
+void add_products(const Conv2dShape& s, const std::vector<float>& a, const std::vector<float>& b,
+                  Index&& index, Ref& r) {
+    for (int64_t n = 0; n < s.n; ++n)
+        for (int64_t co = 0; co < s.c_out; ++co)
+            for (int64_t ci = 0; ci < s.c_in; ++ci)
+                for (int64_t oh = 0; oh < s.h_out; ++oh)
+                    for (int64_t ow = 0; ow < s.w_out; ++ow)
+                        for (int64_t ki = 0; ki < 3; ++ki)
+                            for (int64_t kj = 0; kj < 3; ++kj) {
+                                const int64_t ih = oh - s.pad_h + ki, iw = ow - s.pad_w + kj;
+                                if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
+                                const Idx i = index(Tap{n, co, ci, oh, ow, ki, kj, ih, iw});
+                                const double t = double(a[static_cast<size_t>(i.a)]) *
+                                                 double(b[static_cast<size_t>(i.b)]);
+                                r.value[static_cast<size_t>(i.out)] += t;
+                                r.magnitude[static_cast<size_t>(i.out)] += std::fabs(t);
+                            }
 }
 
 Ref ref_forward(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w,
@@ -85,39 +102,27 @@ Ref ref_forward(const Conv2dShape& s, const std::vector<float>& x, const std::ve
                     r.value[i] = bias[co];
                     r.magnitude[i] = std::fabs(bias[co]);
                 }
-    for_each_tap(s, [&](int64_t n, int64_t co, int64_t ci, int64_t oh, int64_t ow, int64_t ki,
-                        int64_t kj, int64_t ih, int64_t iw) {
-        const double t = double(x[xi_(s, n, ci, ih, iw)]) * double(w[wi_(s, co, ci, ki, kj)]);
-        const auto i = static_cast<size_t>(yi_(s, n, co, oh, ow));
-        r.value[i] += t;
-        r.magnitude[i] += std::fabs(t);
-    });
+    add_products(s, x, w, [&](const Tap& t) {
+        return Idx{xi_(s, t.n, t.ci, t.ih, t.iw), wi_(s, t.co, t.ci, t.ki, t.kj), yi_(s, t.n, t.co, t.oh, t.ow)};
+    }, r);
     return r;
 }
 
 Ref ref_backward_input(const Conv2dShape& s, const std::vector<float>& gy,
                        const std::vector<float>& w) {
     Ref r{std::vector<double>(x_size(s), 0.0), std::vector<double>(x_size(s), 0.0)};
-    for_each_tap(s, [&](int64_t n, int64_t co, int64_t ci, int64_t oh, int64_t ow, int64_t ki,
-                        int64_t kj, int64_t ih, int64_t iw) {
-        const double t = double(gy[yi_(s, n, co, oh, ow)]) * double(w[wi_(s, co, ci, ki, kj)]);
-        const auto i = static_cast<size_t>(xi_(s, n, ci, ih, iw));
-        r.value[i] += t;
-        r.magnitude[i] += std::fabs(t);
-    });
+    add_products(s, gy, w, [&](const Tap& t) {
+        return Idx{yi_(s, t.n, t.co, t.oh, t.ow), wi_(s, t.co, t.ci, t.ki, t.kj), xi_(s, t.n, t.ci, t.ih, t.iw)};
+    }, r);
     return r;
 }
 
 Ref ref_backward_weight(const Conv2dShape& s, const std::vector<float>& gy,
                         const std::vector<float>& x) {
     Ref r{std::vector<double>(w_size(s), 0.0), std::vector<double>(w_size(s), 0.0)};
-    for_each_tap(s, [&](int64_t n, int64_t co, int64_t ci, int64_t oh, int64_t ow, int64_t ki,
-                        int64_t kj, int64_t ih, int64_t iw) {
-        const double t = double(gy[yi_(s, n, co, oh, ow)]) * double(x[xi_(s, n, ci, ih, iw)]);
-        const auto i = static_cast<size_t>(wi_(s, co, ci, ki, kj));
-        r.value[i] += t;
-        r.magnitude[i] += std::fabs(t);
-    });
+    add_products(s, gy, x, [&](const Tap& t) {
+        return Idx{yi_(s, t.n, t.co, t.oh, t.ow), xi_(s, t.n, t.ci, t.ih, t.iw), wi_(s, t.co, t.ci, t.ki, t.kj)};
+    }, r);
     return r;
 }
 
