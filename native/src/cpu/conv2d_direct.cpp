@@ -84,25 +84,30 @@ void run_tile(bool avx2, int64_t kc, const T* a, const T* xb, const int64_t* off
 }
 
 template <class T>
-void wgrad_tile_generic(int64_t count, const T* const* rows, const T* gyt, T* tile) {
+void wgrad_tile_generic(int64_t h_out, int64_t w_out, int64_t wp, const T* const* rows,
+                        const T* gyt, T* tile) {
     T acc[kMR][kNR] = {};
-    for (int64_t j = 0; j < count; ++j)
-        for (int r = 0; r < kMR; ++r)
-            for (int c = 0; c < kNR; ++c) acc[r][c] += rows[r][j] * gyt[j * kNR + c];
+    for (int64_t oh = 0; oh < h_out; ++oh)
+        for (int64_t ow = 0; ow < w_out; ++ow) {
+            const T* g = gyt + (oh * w_out + ow) * kNR;
+            for (int r = 0; r < kMR; ++r)
+                for (int c = 0; c < kNR; ++c) acc[r][c] += rows[r][oh * wp + ow] * g[c];
+        }
     for (int r = 0; r < kMR; ++r)
         for (int c = 0; c < kNR; ++c) tile[r * kNR + c] = acc[r][c];
 }
 
 template <class T>
-void run_wgrad_tile(bool avx2, int64_t count, const T* const* rows, const T* gyt, T* tile) {
+void run_wgrad_tile(bool avx2, int64_t h_out, int64_t w_out, int64_t wp, const T* const* rows,
+                    const T* gyt, T* tile) {
     if constexpr (std::is_same_v<T, float>) {
         if (avx2) {
-            direct_wgrad_tile_f32_avx2(count, rows, gyt, tile);
+            direct_wgrad_tile_f32_avx2(h_out, w_out, wp, rows, gyt, tile);
             return;
         }
     }
     (void)avx2;
-    wgrad_tile_generic(count, rows, gyt, tile);
+    wgrad_tile_generic(h_out, w_out, wp, rows, gyt, tile);
 }
 
 // Geometry shared by the forward and weight-gradient passes.
@@ -341,28 +346,28 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
     });
 }
 
-// Weight gradient, same padded layout: gw[co][tap] = sum over pixels j of gy[co][j] *
-// xpad[off(tap) + j], with gy laid out along the padded width and zero in the thrown-away
-// columns (so they add exact zeros; an infinite input value there would add a NaN, but such a
-// value reaches real pixels' products too). Tiles are 6 taps x 16 output channels: the 6 tap rows
-// are read straight from the padded input (broadcasts need no packing) and gy is transposed to
-// 16 channels per pixel once per image, a copy of 1/K of the work.
+// Weight gradient, same padded layout: gw[co][tap] = sum over output pixels (oh, ow) of
+// gy[co][oh][ow] * xpad[off(tap) + oh*wp + ow]. Tiles are 6 taps x 16 output channels: the 6 tap
+// rows are read straight from the padded input (broadcasts need no packing) and gy is transposed
+// to 16 channels per pixel once per image, a copy of 1/K of the work. The tile walks the output
+// row by row, so the padded width's thrown-away columns cost nothing (LeNet conv2: 100 pixels
+// per image instead of 136 along the padded width).
 template <class T>
 void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t first, int64_t last,
                         T* out) {
     const Padded pd = padded_of(s);
-    const int64_t cog = pd.cog, K = pd.K, J = pd.J, P = s.h_out * s.w_out;
+    const int64_t cog = pd.cog, K = pd.K, P = s.h_out * s.w_out;
     const int64_t t_panels = (K + kMR - 1) / kMR, c_panels = (cog + kNR - 1) / kNR;
     const std::vector<int64_t> off = tap_offsets(s, pd);
     const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
     T* xpad = prepared_padded<T>(pd.elems, next_call_id());
     // 64-byte aligned start for the aligned loads of the AVX2 kernel.
-    const size_t gyt_elems = static_cast<size_t>(c_panels * J * kNR);
+    const size_t gyt_elems = static_cast<size_t>(c_panels * P * kNR);
     T* gyt_raw = pad_scratch<T, 1>(gyt_elems + 64 / sizeof(T));
     T* gyt = gyt_raw;
     while (reinterpret_cast<uintptr_t>(gyt) % 64 != 0) ++gyt;
-    // Zero once: each image rewrites the same (real pixel, real channel) slots, so the thrown-away
-    // columns and the channels past c_out/groups stay zero.
+    // Zero once: each image rewrites the same (pixel, real channel) slots, so the channels past
+    // c_out/groups stay zero.
     std::fill(gyt, gyt + gyt_elems, T(0));
     std::vector<T> acc(static_cast<size_t>(K * cog));  // [tap][co]
     T tile[kMR * kNR];
@@ -373,10 +378,8 @@ void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t f
             load_padded(s, pd, x, i, g, xpad);
             const T* gyg = gy + (i * s.c_out + g * cog) * P;
             for (int64_t co = 0; co < cog; ++co) {
-                T* dst = gyt + (co / kNR) * J * kNR + co % kNR;
-                for (int64_t oh = 0; oh < s.h_out; ++oh)
-                    for (int64_t ow = 0; ow < s.w_out; ++ow)
-                        dst[(oh * pd.wp + ow) * kNR] = gyg[co * P + oh * s.w_out + ow];
+                T* dst = gyt + (co / kNR) * P * kNR + co % kNR;
+                for (int64_t p = 0; p < P; ++p) dst[p * kNR] = gyg[co * P + p];
             }
             for (int64_t cp = 0; cp < c_panels; ++cp) {
                 const int64_t cols = std::min(kNR, cog - cp * kNR);
@@ -385,7 +388,7 @@ void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t f
                     // Rows past the last tap repeat it; their results are dropped.
                     for (int64_t r = 0; r < kMR; ++r)
                         rows[r] = xpad + off[static_cast<size_t>(tp * kMR + std::min(r, taps - 1))];
-                    run_wgrad_tile(avx2, J, rows, gyt + cp * J * kNR, tile);
+                    run_wgrad_tile(avx2, s.h_out, s.w_out, pd.wp, rows, gyt + cp * P * kNR, tile);
                     for (int64_t r = 0; r < taps; ++r) {
                         T* a = acc.data() + (tp * kMR + r) * cog + cp * kNR;
                         for (int64_t c = 0; c < cols; ++c) a[c] += tile[r * kNR + c];

@@ -49,10 +49,11 @@ void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int
 void direct_tile_t_f32_avx2(int64_t kc, const float* const* rows, const int64_t* off,
                             const float* b, float* tile);
 
-// Weight-gradient tile: tile[r*16 + c] = sum over j < count of rows[r][j] * gyt[j*16 + c]; rows[r]
-// is the padded input at one tap's offset, gyt 16 output channels of gy per pixel.
-void direct_wgrad_tile_f32_avx2(int64_t count, const float* const* rows, const float* gyt,
-                                float* tile);
+// Weight-gradient tile: tile[r*16 + c] = sum over oh < h_out, ow < w_out (in that order) of
+// rows[r][oh*wp + ow] * gyt[(oh*w_out + ow)*16 + c]; rows[r] is the padded input at one tap's
+// offset, gyt 16 output channels of gy per output pixel (64-byte aligned).
+void direct_wgrad_tile_f32_avx2(int64_t h_out, int64_t w_out, int64_t wp, const float* const* rows,
+                                const float* gyt, float* tile);
 
 // Weight-gradient dot products of 6 output-channel rows with 2 tap rows, 8 lanes each:
 // acc[(r*2 + t)*8 + l] += sum over j < count, j % 8 == l, of g[r][j] * x_t[j], j in order.

@@ -42,15 +42,19 @@ void direct_tile_t_f32_avx2(int64_t kc, const float* const* rows, const int64_t*
     t.store(tile);
 }
 
-void direct_wgrad_tile_f32_avx2(int64_t count, const float* const* rows, const float* gyt,
-                                float* tile) {
+void direct_wgrad_tile_f32_avx2(int64_t h_out, int64_t w_out, int64_t wp, const float* const* rows,
+                                const float* gyt, float* tile) {
     const float* const r[6] = {rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]};
     Tile6x16 t;
+    for (int64_t oh = 0; oh < h_out; ++oh) {
+        const float* g = gyt + oh * w_out * 16;
+        const int64_t o = oh * wp;
 #pragma GCC unroll 4
-    for (int64_t j = 0; j < count; ++j) {
-        const __m256 b0 = _mm256_load_ps(gyt + j * 16);
-        const __m256 b1 = _mm256_load_ps(gyt + j * 16 + 8);
-        t.step_rows(r, j, b0, b1);
+        for (int64_t ow = 0; ow < w_out; ++ow) {
+            const __m256 b0 = _mm256_load_ps(g + ow * 16);
+            const __m256 b1 = _mm256_load_ps(g + ow * 16 + 8);
+            t.step_rows(r, o + ow, b0, b1);
+        }
     }
     t.store(tile);
 }
