@@ -298,7 +298,7 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
     {
         double ns = _timing.Measure(op).MedianNs;
         double gflops = flop / ns;
-        string pct = _peak.TryGetValue(threads, out double peak) ? $", {F(100 * gflops / peak, 0)}% of peak" : "";
+        string pct = _peak.TryGetValue(threads, out double peak) ? $", {F(100 * gflops / peak, 0)}% of peak ({F(peak, 0)})" : "";
         return $"{F(gflops, 1)} GFLOP/s{pct} ({Time(ns)})";
     }
 
@@ -308,10 +308,8 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
     private string GemmGflops(Action op, double flop, int threads)
     {
         double near = FmaPeak.Measure(threads, quick ? 5_000_000 : 30_000_000, 3);
-        double peak = _peak[threads] = Math.Max(_peak.GetValueOrDefault(threads), near);
-        double ns = _timing.Measure(op).MedianNs;
-        double gflops = flop / ns;
-        return $"{F(gflops, 1)} GFLOP/s, {F(100 * gflops / peak, 0)}% of peak ({F(peak, 0)}) ({Time(ns)})";
+        _peak[threads] = Math.Max(_peak.GetValueOrDefault(threads), near);
+        return Gflops(op, flop, threads);
     }
 
     private static string Mb(long bytes) => bytes < 0 ? "n/a" : $"{F(bytes / 1e6, 0)} MB";

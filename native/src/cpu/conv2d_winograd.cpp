@@ -140,11 +140,20 @@ PlaneRuns block_runs(const Geom& g, int64_t t0, int64_t t1, int64_t lo, int64_t 
     return pr;
 }
 
-// Prefetches channels [c0, c1) of the runs of a tensor [n][channels][rows][width] into the cache
-// (for writing when `write`), so that the memory-bound transforms find them there: the block's
-// products are computed meanwhile.
+// The input rows a block of tiles [t0, t1) reads (4-row windows from row 2*ty - pad) and the
+// output rows it writes (2 per tile row).
+PlaneRuns input_runs(const Geom& g, int64_t t0, int64_t t1) {
+    return block_runs(g, t0, t1, -g.ph, 4 - g.ph, g.h);
+}
+PlaneRuns output_runs(const Geom& g, int64_t t0, int64_t t1) { return block_runs(g, t0, t1, 0, 2, g.ho); }
+
+// Prefetches the xi-th sixteenth of the channels (one share per transform position, so the
+// prefetches spread over a block's 16 product passes) of the runs of a tensor
+// [n][channels][rows][width] into the cache (for writing when `write`), so that the memory-bound
+// transforms find them there: the block's products are computed meanwhile.
 void prefetch_runs(const PlaneRuns& pr, const float* base, int64_t channels, int64_t rows,
-                   int64_t width, int64_t c0, int64_t c1, bool write) {
+                   int64_t width, int64_t xi, bool write) {
+    const int64_t c0 = xi * channels / kPos, c1 = (xi + 1) * channels / kPos;
     for (int i = 0; i < pr.count; ++i) {
         const int64_t n = (pr.r1[i] - pr.r0[i]) * width;
         for (int64_t c = c0; c < c1; ++c) {
@@ -415,14 +424,11 @@ void winograd_forward(const Conv2dShape& s, const float* x, const float* w, cons
             // Columns past the block's last tile hold stale values; their products are dropped.
             // While the products run: the next block's input and this block's output are
             // brought into the cache, one 16th of the channels per position.
-            const PlaneRuns next_in = block_runs(g, t1, std::min(g.total, t1 + g.T), -g.ph,
-                                                 4 - g.ph, g.h);
-            const PlaneRuns out = block_runs(g, t0, t1, 0, 2, g.ho);
+            const PlaneRuns next_in = input_runs(g, t1, std::min(g.total, t1 + g.T));
+            const PlaneRuns out = output_runs(g, t0, t1);
             for (int64_t xi = 0; xi < kPos; ++xi) {
-                prefetch_runs(next_in, x, g.cin, g.h, g.w, xi * g.cin / kPos,
-                              (xi + 1) * g.cin / kPos, false);
-                prefetch_runs(out, y, g.cout, g.ho, g.wo, xi * g.cout / kPos,
-                              (xi + 1) * g.cout / kPos, true);
+                prefetch_runs(next_in, x, g.cin, g.h, g.w, xi, false);
+                prefetch_runs(out, y, g.cout, g.ho, g.wo, xi, true);
                 const float* uxi = u + xi * g.cpan * g.cin * kMR;
                 for (int64_t st = 0; st < strips; ++st)
                     for (int64_t cp = 0; cp < g.cpan; ++cp)
@@ -502,14 +508,12 @@ void winograd_backward_weight(const Conv2dShape& s, const float* gy, const float
                 // While the products run, the next block's input and output gradient are
                 // brought into the cache, one 16th of the channels per position.
                 const int64_t t2 = std::min(g.total, t1 + g.T);
-                const PlaneRuns next_x = block_runs(g, t1, t2, -g.ph, 4 - g.ph, g.h);
-                const PlaneRuns next_gy = block_runs(g, t1, t2, 0, 2, g.ho);
+                const PlaneRuns next_x = input_runs(g, t1, t2);
+                const PlaneRuns next_gy = output_runs(g, t1, t2);
                 // Channel lanes past c_out and rows past c_in land in padding of acc.
                 for (int64_t xi = 0; xi < kPos; ++xi) {
-                    prefetch_runs(next_x, x, g.cin, g.h, g.w, xi * g.cin / kPos,
-                                  (xi + 1) * g.cin / kPos, false);
-                    prefetch_runs(next_gy, gy, g.cout, g.ho, g.wo, xi * g.cout / kPos,
-                                  (xi + 1) * g.cout / kPos, false);
+                    prefetch_runs(next_x, x, g.cin, g.h, g.w, xi, false);
+                    prefetch_runs(next_gy, gy, g.cout, g.ho, g.wo, xi, false);
                     for (int64_t ci0 = 0; ci0 < g.cinp; ci0 += kMR) {
                         for (int64_t r = 0; r < kMR; ++r)
                             rows[r] = v + xi * vx + std::min(ci0 + r, g.cin - 1) * g.T;
