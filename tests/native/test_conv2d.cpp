@@ -235,11 +235,11 @@ TEST(Conv2dKernel, DirectAndBatchedPaths) {
     };
     const C cases[] = {
         {5, 16, 12, 11, 32, 3, 3, 1, 1, 1, 1},   // ResNet-like: all three direct
-        {20, 6, 14, 14, 16, 5, 5, 0, 0, 1, 1},   // LeNet conv2: direct fwd/weight, batched input
+        {20, 6, 14, 14, 16, 5, 5, 0, 0, 1, 1},   // LeNet conv2: all three direct
         {20, 1, 28, 28, 6, 5, 5, 2, 2, 1, 1},    // LeNet conv1: direct fwd, batched GEMMs
         {11, 8, 9, 13, 26, 3, 2, 1, 1, 1, 2},    // groups, 13 channels per group, kh != kw
         {9, 5, 10, 7, 13, 3, 3, 2, 2, 2, 1},     // dilation 2 with "same" padding
-        {3, 4, 6, 5, 12, 3, 3, 3, 3, 1, 1},      // padding wider than the kernel: GEMM input grad
+        {3, 4, 6, 5, 12, 3, 3, 3, 3, 1, 1},      // padding wider than the kernel
         {2, 7, 1, 17, 17, 1, 3, 0, 1, 1, 1},     // single-row images
         {1, 12, 23, 29, 19, 5, 3, 2, 1, 1, 1},   // one image: forward split into panel parts
         // Channel-lane forward tiles (16 channels x 6 pixels): 13 and 16 channels per group,
@@ -252,10 +252,14 @@ TEST(Conv2dKernel, DirectAndBatchedPaths) {
         {13, 3, 7, 9, 7, 3, 2, 1, 1, 1, 1},
         {9, 1, 11, 6, 5, 3, 3, 1, 0, 2, 1},
         {6, 4, 8, 5, 4, 2, 3, 0, 1, 1, 2},
-        // Padded-width GEMM input gradient with padding and dilation (not "same"-like), and a
-        // batch that is not a multiple of the images per GEMM.
+        // Input gradient kernel row by kernel row (short rows, >= 4 input channels): padding
+        // and dilation that are not "same"-like, 13 channels (a partial second 6-channel
+        // panel), one output channel, kh != kw; with 3 input channels the batched GEMMs.
         {10, 3, 8, 9, 5, 3, 3, 1, 1, 2, 1},
         {17, 6, 14, 14, 16, 5, 5, 0, 0, 1, 1},
+        {4, 13, 11, 9, 7, 5, 3, 0, 1, 1, 1},
+        {3, 8, 6, 7, 1, 2, 4, 1, 0, 2, 1},
+        {5, 10, 9, 8, 6, 3, 3, 0, 2, 2, 2},
     };
     for (const C& c : cases) {
         const Conv2dShape s = make_shape(c.n, c.c_in, c.h, c.w, c.c_out, c.kh, c.kw, 1, 1, c.ph,
@@ -341,7 +345,7 @@ TEST(Conv2dKernel, BitIdenticalAcrossThreadCounts) {
     check_thread_invariance<float>(make_shape(20, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1));
     check_thread_invariance<float>(make_shape(1, 12, 23, 29, 19, 5, 3, 1, 1, 2, 1, 1, 1, 1));
     check_thread_invariance<double>(make_shape(11, 8, 9, 13, 26, 3, 2, 1, 1, 1, 1, 1, 1, 2));
-    // Channel-lane forward tiles, dot-product weight gradient, padded-width input gradient.
+    // Channel-lane forward tiles, dot-product weight gradient, kernel-row input gradient.
     check_thread_invariance<float>(make_shape(3, 5, 9, 11, 13, 3, 3, 1, 1, 0, 0, 1, 1, 1));
     check_thread_invariance<float>(make_shape(13, 3, 7, 9, 7, 3, 2, 1, 1, 1, 1, 1, 1, 1));
     check_thread_invariance<double>(make_shape(10, 3, 8, 9, 5, 3, 3, 1, 1, 1, 1, 2, 2, 1));

@@ -83,6 +83,7 @@ void run_tile(bool avx2, int64_t kc, const T* a, const T* xb, const int64_t* off
     tile_generic(kc, a, xb, off, tile);
 }
 
+
 template <class T>
 void wgrad_tile_generic(int64_t h_out, int64_t w_out, int64_t wp, const T* const* rows,
                         const T* gyt, T* tile) {
@@ -473,66 +474,91 @@ void direct_weight_grad_dot(const Conv2dShape& s, const T* gy, const T* x, int64
     }
 }
 
-// Input gradient for stride 1 through one GEMM per batch of images, with the columns on the padded
-// width: col[tap][j] = sum over co of w[co][tap] * gy[co][j], gy laid out along the padded width
-// (j = oh*wp + ow, zero in the thrown-away columns). Then every tap's column row is ONE contiguous
-// run, gxpad[off(tap) + j] += col[tap][j] for j < J, instead of h_out runs of w_out (col2im of
-// LeNet conv2 did 1500 runs of 10 floats per image). The thrown-away columns hold exact zeros (a
-// finite weight times 0), so adding them where they land changes nothing; a non-finite weight
-// would spread its NaN a little further than the real products, which already carry it.
-// The additions per gx element run in tap order, whatever thread or batch computes the image.
+// Input gradient for stride 1, one kernel row at a time. With gy laid out along the padded width
+// (j = oh*wp + ow, zero in the thrown-away columns), kernel row kh adds to the padded gradient
+//   gxpad[ci][kh*dil_h*wp + x] += sum over (co, kw) of w[co][ci][kh][kw] * gy[co][x - kw*dil_w]
+// for x < J + (kw-1)*dil_w = h_out*wp. Where x - kw*dil_w falls before a row's start it reads the
+// previous row's thrown-away columns, which are zero, so the wrap-around adds nothing. Each
+// 6 x 16 register tile (6 input channels x 16 positions x) sums over co*kw products and adds its
+// rows, which lie in 6 different channel planes, straight into the padded gradient: no column
+// matrix, no packing of gy, no col2im pass, and gy (16 x 160 floats for LeNet conv2), the padded
+// gradient and the weights of one image all stay in L1. The GEMM on the padded width that this
+// replaced summed over co alone (K = 16, the tile's start and end a large share of its time) and
+// went through a 650 KB column block (see SCHEME in conv2d.cpp for the figures).
+// The thrown-away columns hold exact zeros (a finite weight times 0); a non-finite weight would
+// spread its NaN a little further than the real products, which already carry it. Each gx element
+// receives its kernel rows in order, each a sum over (co, kw) in order, whatever thread computes
+// the image: bit-identical for any thread count.
 template <class T>
-bool direct_backward_input_gemm(const Conv2dShape& s, const T* gy, const T* w, T* gx,
-                                int64_t max_col_bytes) {
+void direct_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx) {
     const Padded pd = padded_of(s);
-    const int64_t cg = pd.cg, cog = pd.cog, K = pd.K, J = pd.J, P = s.h_out * s.w_out;
-    const int64_t image_bytes = K * J * static_cast<int64_t>(sizeof(T));
-    if (image_bytes > max_col_bytes) return false;
-    // Images side by side in one GEMM (wider N runs better); depends on the shape only.
-    const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(8, max_col_bytes / image_bytes));
-    const int64_t items = (s.n + batch - 1) / batch;
-    const std::vector<int64_t> off = tap_offsets(s, pd);
+    const int64_t cg = pd.cg, cog = pd.cog, P = s.h_out * s.w_out;
+    const int64_t taps = s.kh * s.kw, kc = cog * s.kw;
+    const int64_t lead = (s.kw - 1) * s.dil_w;  // zeros before row 0 for the reads at x - kw*dil_w
+    const int64_t X = s.h_out * pd.wp;           // positions x per kernel row
+    const int64_t panels = (X + kNR - 1) / kNR;
+    const int64_t ldg = lead + panels * kNR;     // gy row stride: every read of a panel in its row
+    const int64_t c_panels = (cg + kMR - 1) / kMR;
+    // Weights apack[g][kh][cp][co*kw + kw][r] = w[g*cog + co][cp*6 + r][kh][kw], zero past cg.
+    std::vector<T> apack(static_cast<size_t>(s.groups * s.kh * c_panels * kc * kMR), T(0));
+    for (int64_t g = 0; g < s.groups; ++g)
+        for (int64_t ki = 0; ki < s.kh; ++ki)
+            for (int64_t ci = 0; ci < cg; ++ci)
+                for (int64_t co = 0; co < cog; ++co)
+                    for (int64_t kj = 0; kj < s.kw; ++kj)
+                        apack[static_cast<size_t>((((g * s.kh + ki) * c_panels + ci / kMR) * kc + co * s.kw + kj) * kMR + ci % kMR)] =
+                            w[((g * cog + co) * cg + ci) * taps + ki * s.kw + kj];
+    std::vector<int64_t> off(static_cast<size_t>(std::max<int64_t>(kc, 1)));
+    for (int64_t co = 0; co < cog; ++co)
+        for (int64_t kj = 0; kj < s.kw; ++kj)
+            off[static_cast<size_t>(co * s.kw + kj)] = lead + co * ldg - kj * s.dil_w;
     const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
-    parallel_for(0, items * s.groups, 1, [&](int64_t t0, int64_t t1) {
-        T* col = pad_scratch<T, 2>(static_cast<size_t>(K * batch * J));
-        T* gyw = pad_scratch<T, 3>(static_cast<size_t>(cog * batch * J));
+    parallel_for(0, s.n * s.groups, 1, [&](int64_t t0, int64_t t1) {
+        T* gyw = pad_scratch<T, 3>(static_cast<size_t>(cog * ldg + kNR));
         T* gxpad = pad_scratch<T, 4>(pd.elems);
-        // The thrown-away columns of gyw are zeroed here and never written afterwards.
-        std::fill(gyw, gyw + cog * batch * J, T(0));
+        // Rows of a channel panel past cg add their (zero) products here.
+        T* sink = pad_scratch<T, 5>(static_cast<size_t>(panels * kNR));
+        // The lead, the thrown-away columns and the tail of every row are zeroed here and never
+        // written again.
+        std::fill(gyw, gyw + cog * ldg + kNR, T(0));
+        T* dst[kMR];
         for (int64_t t = t0; t < t1; ++t) {
-            const int64_t g = t % s.groups, first = (t / s.groups) * batch;
-            const int64_t count = std::min(batch, s.n - first), ld = count * J;
+            const int64_t i = t / s.groups, g = t % s.groups;
+            const T* gyg = gy + (i * s.c_out + g * cog) * P;
             for (int64_t co = 0; co < cog; ++co)
-                for (int64_t b = 0; b < count; ++b) {
-                    const T* src = gy + ((first + b) * s.c_out + g * cog + co) * P;
-                    T* dst = gyw + co * ld + b * J;
-                    for (int64_t oh = 0; oh < s.h_out; ++oh)
-                        copy_row(src + oh * s.w_out, s.w_out, dst + oh * pd.wp);
-                }
-            gemm(true, false, K, ld, cog, T(1), w + g * cog * K, K, gyw, ld, T(0), col, ld);
-            for (int64_t b = 0; b < count; ++b) {
-                std::fill(gxpad, gxpad + pd.elems, T(0));
-                for (int64_t k = 0; k < K; ++k) {
-                    const T* src = col + k * ld + b * J;
-                    T* dst = gxpad + off[static_cast<size_t>(k)];
-                    if constexpr (std::is_same_v<T, float>) {
-                        if (avx2) {
-                            add_rows_f32_avx2(src, J, dst);
-                            continue;
+                for (int64_t oh = 0; oh < s.h_out; ++oh)
+                    copy_row(gyg + co * P + oh * s.w_out, s.w_out, gyw + lead + co * ldg + oh * pd.wp);
+            std::fill(gxpad, gxpad + pd.elems, T(0));
+            for (int64_t ki = 0; ki < s.kh; ++ki)
+                for (int64_t cp = 0; cp < c_panels; ++cp) {
+                    const T* a = apack.data() + ((g * s.kh + ki) * c_panels + cp) * kc * kMR;
+                    // The last panel ends at most 15 values past h_out*wp, which for the last
+                    // kernel row and channel is the end of the planes: inside the buffer's slack.
+                    for (int64_t r = 0; r < kMR; ++r) {
+                        const int64_t ci = cp * kMR + r;
+                        dst[r] = ci < cg ? gxpad + ci * pd.plane + ki * s.dil_h * pd.wp : sink;
+                    }
+                    for (int64_t q = 0; q < panels; ++q) {
+                        if constexpr (std::is_same_v<T, float>) {
+                            if (avx2) {
+                                direct_tile_add_f32_avx2(kc, a, gyw + q * kNR, off.data(), dst, q * kNR);
+                                continue;
+                            }
                         }
+                        T tile[kMR * kNR];
+                        tile_generic(kc, a, gyw + q * kNR, off.data(), tile);
+                        for (int64_t r = 0; r < kMR; ++r)
+                            for (int64_t l = 0; l < kNR; ++l) dst[r][q * kNR + l] += tile[r * kNR + l];
                     }
-                    for (int64_t j = 0; j < J; ++j) dst[j] += src[j];
                 }
-                T* gxg = gx + ((first + b) * s.c_in + g * cg) * s.h * s.w;
-                for (int64_t ci = 0; ci < cg; ++ci)
-                    for (int64_t ih = 0; ih < s.h; ++ih) {
-                        const T* src = gxpad + ci * pd.plane + (ih + s.pad_h) * pd.wp + s.pad_w;
-                        copy_row(src, s.w, gxg + (ci * s.h + ih) * s.w);
-                    }
-            }
+            T* gxg = gx + (i * s.c_in + g * cg) * s.h * s.w;
+            for (int64_t ci = 0; ci < cg; ++ci)
+                for (int64_t ih = 0; ih < s.h; ++ih) {
+                    const T* src = gxpad + ci * pd.plane + (ih + s.pad_h) * pd.wp + s.pad_w;
+                    copy_row(src, s.w, gxg + (ci * s.h + ih) * s.w);
+                }
         }
     });
-    return true;
 }
 
 template void direct_forward<float>(const Conv2dShape&, const float*, const float*, const float*,
@@ -543,10 +569,9 @@ template void direct_weight_grad<float>(const Conv2dShape&, const float*, const 
                                         int64_t, float*);
 template void direct_weight_grad<double>(const Conv2dShape&, const double*, const double*, int64_t,
                                          int64_t, double*);
-template bool direct_backward_input_gemm<float>(const Conv2dShape&, const float*, const float*,
-                                                float*, int64_t);
-template bool direct_backward_input_gemm<double>(const Conv2dShape&, const double*, const double*,
-                                                 double*, int64_t);
+template void direct_backward_input<float>(const Conv2dShape&, const float*, const float*, float*);
+template void direct_backward_input<double>(const Conv2dShape&, const double*, const double*,
+                                            double*);
 template void direct_weight_grad_dot<float>(const Conv2dShape&, const float*, const float*, int64_t,
                                             int64_t, float*);
 template void direct_weight_grad_dot<double>(const Conv2dShape&, const double*, const double*,

@@ -29,20 +29,19 @@ template <class T>
 void direct_weight_grad_dot(const Conv2dShape& s, const T* gy, const T* x, int64_t first,
                             int64_t last, T* out);
 
-// Input gradient (stride 1) as a GEMM on the padded width: gx overwritten, bit-identical for any
-// thread count. Returns false (nothing done) when one image's column block would not fit the
-// column budget `max_col_bytes`; the caller then takes the row-blocked im2col path.
+// Input gradient (stride 1) added kernel row by kernel row on the padded width: gx overwritten,
+// bit-identical for any thread count. Requires direct_applies(s).
 template <class T>
-bool direct_backward_input_gemm(const Conv2dShape& s, const T* gy, const T* w, T* gx,
-                                int64_t max_col_bytes);
-
-// dst[j] += src[j], j < n.
-void add_rows_f32_avx2(const float* src, int64_t n, float* dst);
+void direct_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx);
 
 // Output tile: tile[r*16 + l] = sum over k < kc of a[k*6 + r] * xb[off[k] + l], r < 6, l < 16.
 // `a` is one packed 6-row panel of the weights, `xb` the padded input at the tile's first pixel.
 void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
                           float* tile);
+
+// The same sums added into 6 rows, row by row: dst[r][o + l] += (the sum above for r, l).
+void direct_tile_add_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
+                              float* const* dst, int64_t o);
 
 // Channel-lane output tile: tile[r*16 + l] = sum over k < kc of rows[r][off[k]] * b[k*16 + l];
 // rows[r] is the padded input at output pixel r's position, b the packed weights of 16 channels.

@@ -21,11 +21,17 @@ void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int
     t.store(tile);
 }
 
-void add_rows_f32_avx2(const float* src, int64_t n, float* dst) {
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(dst + j, _mm256_add_ps(_mm256_loadu_ps(dst + j), _mm256_loadu_ps(src + j)));
-    for (; j < n; ++j) dst[j] += src[j];
+void direct_tile_add_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
+                              float* const* dst, int64_t o) {
+    Tile6x16 t;
+#pragma GCC unroll 4
+    for (int64_t k = 0; k < kc; ++k) {
+        const float* b = xb + off[k];
+        t.step(a, _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8));
+        a += 6;
+    }
+    float* const d[6] = {dst[0] + o, dst[1] + o, dst[2] + o, dst[3] + o, dst[4] + o, dst[5] + o};
+    t.add_to(d);
 }
 
 void direct_tile_t_f32_avx2(int64_t kc, const float* const* rows, const int64_t* off,

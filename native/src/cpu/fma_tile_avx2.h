@@ -60,6 +60,21 @@ struct Tile6x16 {
         c51 = _mm256_fmadd_ps(av, b1, c51);
     }
 
+    // d[r][0, 16) += row r, for the 6 rows in order.
+    inline void add_to(float* const (&d)[6]) const {
+        add_row(d[0], c00, c01);
+        add_row(d[1], c10, c11);
+        add_row(d[2], c20, c21);
+        add_row(d[3], c30, c31);
+        add_row(d[4], c40, c41);
+        add_row(d[5], c50, c51);
+    }
+
+    static inline void add_row(float* d, __m256 v0, __m256 v1) {
+        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), v0));
+        _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8), v1));
+    }
+
     // Writes the tile row-major, row r at c + r * ldc (ldc = 16: a packed 96-float tile).
     inline void store(float* c, int64_t ldc = 16) const {
         _mm256_storeu_ps(c + 0 * ldc, c00);
