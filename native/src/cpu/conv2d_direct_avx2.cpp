@@ -9,8 +9,10 @@
 
 namespace ng::cpu::conv_detail {
 
-void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
-                          float* tile) {
+namespace {
+
+// The sums of direct_tile_f32_avx2, in registers.
+inline Tile6x16 tile_sums(int64_t kc, const float* a, const float* xb, const int64_t* off) {
     Tile6x16 t;
 #pragma GCC unroll 4
     for (int64_t k = 0; k < kc; ++k) {
@@ -18,18 +20,19 @@ void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int
         t.step(a, _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8));
         a += 6;
     }
-    t.store(tile);
+    return t;
+}
+
+}  // namespace
+
+void direct_tile_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
+                          float* tile) {
+    tile_sums(kc, a, xb, off).store(tile);
 }
 
 void direct_tile_add_f32_avx2(int64_t kc, const float* a, const float* xb, const int64_t* off,
                               float* const* dst, int64_t o) {
-    Tile6x16 t;
-#pragma GCC unroll 4
-    for (int64_t k = 0; k < kc; ++k) {
-        const float* b = xb + off[k];
-        t.step(a, _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8));
-        a += 6;
-    }
+    const Tile6x16 t = tile_sums(kc, a, xb, off);
     float* const d[6] = {dst[0] + o, dst[1] + o, dst[2] + o, dst[3] + o, dst[4] + o, dst[5] + o};
     t.add_to(d);
 }
