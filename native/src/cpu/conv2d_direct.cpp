@@ -481,7 +481,7 @@ void direct_weight_grad_dot(const Conv2dShape& s, const T* gy, const T* x, int64
 // previous row's thrown-away columns, which are zero, so the wrap-around adds nothing. Each
 // 6 x 16 register tile (6 input channels x 16 positions x) sums over co*kw products and adds its
 // rows, which lie in 6 different channel planes, straight into the padded gradient: no column
-// matrix, no packing of gy, no col2im pass, and gy (16 x 160 floats for LeNet conv2), the padded
+// matrix, no packing of gy, no col2im pass, and gy (16 x 148 floats for LeNet conv2), the padded
 // gradient and the weights of one image all stay in L1. The GEMM on the padded width that this
 // replaced summed over co alone (K = 16, the tile's start and end a large share of its time) and
 // went through a 650 KB column block (see SCHEME in conv2d.cpp for the figures).
