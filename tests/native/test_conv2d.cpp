@@ -5,14 +5,16 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <type_traits>
 #include <vector>
 
 #include "cpu/conv2d.h"
 #include "cpu/parallel.h"
+#include "random_values.h"
 
 namespace {
+
+using ng::test::uniform_values;
 
 using ng::cpu::Conv2dShape;
 
@@ -23,15 +25,6 @@ Conv2dShape make_shape(int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_
     s.h_out = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
     s.w_out = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
     return s;
-}
-
-template <class T>
-std::vector<T> random_vec(size_t count, unsigned seed) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<double> dist(-1.0, 1.0);
-    std::vector<T> v(count);
-    for (auto& e : v) e = static_cast<T>(dist(gen));
-    return v;
 }
 
 size_t x_size(const Conv2dShape& s) { return static_cast<size_t>(s.n * s.c_in * s.h * s.w); }
@@ -133,10 +126,10 @@ void expect_close(const std::vector<T>& got, const Ref& ref, const char* what) {
 
 template <class T>
 void check_all(const Conv2dShape& s, bool with_bias, unsigned seed) {
-    const auto x = random_vec<T>(x_size(s), seed);
-    const auto w = random_vec<T>(w_size(s), seed + 1);
-    const auto b = random_vec<T>(static_cast<size_t>(s.c_out), seed + 2);
-    const auto gy = random_vec<T>(y_size(s), seed + 3);
+    const auto x = uniform_values<T>(x_size(s), seed);
+    const auto w = uniform_values<T>(w_size(s), seed + 1);
+    const auto b = uniform_values<T>(static_cast<size_t>(s.c_out), seed + 2);
+    const auto gy = uniform_values<T>(y_size(s), seed + 3);
     const T* bias = with_bias ? b.data() : nullptr;
 
     // Poison the outputs: every kernel must overwrite, never accumulate or read.
@@ -275,10 +268,10 @@ TEST(Conv2dKernel, DirectAndBatchedPaths) {
 
 TEST(Conv2dKernel, FiniteDifferencesDouble) {
     const Conv2dShape s = make_shape(2, 2, 5, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1);
-    auto x = random_vec<double>(x_size(s), 21);
-    auto w = random_vec<double>(w_size(s), 22);
-    auto b = random_vec<double>(static_cast<size_t>(s.c_out), 23);
-    const auto r = random_vec<double>(y_size(s), 24);  // loss = sum(y * r), so dL/dy = r
+    auto x = uniform_values<double>(x_size(s), 21);
+    auto w = uniform_values<double>(w_size(s), 22);
+    auto b = uniform_values<double>(static_cast<size_t>(s.c_out), 23);
+    const auto r = uniform_values<double>(y_size(s), 24);  // loss = sum(y * r), so dL/dy = r
     auto loss = [&]() {
         std::vector<double> y(y_size(s));
         ng::cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
@@ -310,10 +303,10 @@ TEST(Conv2dKernel, FiniteDifferencesDouble) {
 // Every output must be bit-identical whatever the thread count.
 template <class T>
 void check_thread_invariance(const Conv2dShape& s) {
-    const auto x = random_vec<T>(x_size(s), 31);
-    const auto w = random_vec<T>(w_size(s), 32);
-    const auto b = random_vec<T>(static_cast<size_t>(s.c_out), 33);
-    const auto gy = random_vec<T>(y_size(s), 34);
+    const auto x = uniform_values<T>(x_size(s), 31);
+    const auto w = uniform_values<T>(w_size(s), 32);
+    const auto b = uniform_values<T>(static_cast<size_t>(s.c_out), 33);
+    const auto gy = uniform_values<T>(y_size(s), 34);
     const int saved = ng::cpu::num_threads();
     std::vector<std::vector<T>> runs;
     for (int threads : {1, 2, 3}) {

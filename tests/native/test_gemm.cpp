@@ -18,8 +18,11 @@
 #include "cpu/gemm.h"
 #include "cpu/gemm_internal.h"
 #include "cpu/parallel.h"
+#include "random_values.h"
 
 namespace {
+
+using ng::test::uniform_values;
 
 using ng::cpu::Isa;
 using ng::cpu::detail::GemmBlocking;
@@ -77,15 +80,6 @@ std::vector<T> integer_values(size_t count, unsigned seed) {
     return v;
 }
 
-template <class T>
-std::vector<T> random_values(size_t count, unsigned seed) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<double> dist(-1.0, 1.0);
-    std::vector<T> v(count);
-    for (auto& x : v) x = static_cast<T>(dist(gen));
-    return v;
-}
-
 struct Case {
     int64_t m, n, k;
     bool ta, tb;
@@ -114,16 +108,16 @@ void check_case(Isa isa, const Case& cs, bool exact, const GemmBlocking* blk = n
     const size_t a_size = static_cast<size_t>(std::max<int64_t>(a_rows * lda, 1));
     const size_t b_size = static_cast<size_t>(std::max<int64_t>(b_rows * ldb, 1));
     const size_t c_size = static_cast<size_t>(std::max<int64_t>(cs.m * ldc, 1));
-    const std::vector<T> a = exact ? integer_values<T>(a_size, seed) : random_values<T>(a_size, seed);
+    const std::vector<T> a = exact ? integer_values<T>(a_size, seed) : uniform_values<T>(a_size, seed);
     const std::vector<T> b =
-        exact ? integer_values<T>(b_size, seed + 1) : random_values<T>(b_size, seed + 1);
+        exact ? integer_values<T>(b_size, seed + 1) : uniform_values<T>(b_size, seed + 1);
     std::vector<T> c(c_size);
     const T sentinel = T(-12345.0);
     if (cs.beta == 0) {
         // C is garbage that must never be read.
         std::fill(c.begin(), c.end(), std::numeric_limits<T>::quiet_NaN());
     } else {
-        c = exact ? integer_values<T>(c_size, seed + 2) : random_values<T>(c_size, seed + 2);
+        c = exact ? integer_values<T>(c_size, seed + 2) : uniform_values<T>(c_size, seed + 2);
     }
     for (int64_t i = 0; i < cs.m; ++i)
         for (int64_t j = cs.n; j < ldc; ++j) c[static_cast<size_t>(i * ldc + j)] = sentinel;
@@ -301,9 +295,9 @@ void check_thread_invariance(Isa isa, int64_t m, int64_t n, int64_t k, bool ta, 
                  " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) +
                  " isa=" + ng::cpu::isa_name(isa));
     ThreadCountGuard guard;
-    const auto a = random_values<T>(static_cast<size_t>(m * k), 11);
-    const auto b = random_values<T>(static_cast<size_t>(k * n), 12);
-    const auto c0 = random_values<T>(static_cast<size_t>(m * n), 13);
+    const auto a = uniform_values<T>(static_cast<size_t>(m * k), 11);
+    const auto b = uniform_values<T>(static_cast<size_t>(k * n), 12);
+    const auto c0 = uniform_values<T>(static_cast<size_t>(m * n), 13);
     const int64_t lda = ta ? m : k, ldb = tb ? k : n;
     std::vector<std::vector<T>> results;
     for (int threads : {1, 2, 3, 4}) {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -13,21 +12,16 @@
 #include "ops/generator.h"
 #include "ops/nn_ops.h"
 #include "ops/ops.h"
+#include "random_values.h"
 
 namespace {
+
+using ng::test::uniform_values;
 
 using ng::Dims;
 using ng::DType;
 using ng::Tensor;
 namespace ops = ng::ops;
-
-std::vector<double> random_values(int64_t count, unsigned seed, double lo = -1.0, double hi = 1.0) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    std::vector<double> v(static_cast<size_t>(count));
-    for (auto& e : v) e = dist(gen);
-    return v;
-}
 
 Tensor make(const std::vector<double>& v, const Dims& shape, bool requires_grad = false, DType dtype = DType::Float64) {
     Tensor t = ops::from_data(v.data(), static_cast<int64_t>(v.size() * sizeof(double)), shape, DType::Float64);
@@ -37,7 +31,7 @@ Tensor make(const std::vector<double>& v, const Dims& shape, bool requires_grad 
 }
 
 Tensor make_random(const Dims& shape, unsigned seed, bool requires_grad = false) {
-    return make(random_values(shape.product(), seed), shape, requires_grad);
+    return make(uniform_values(shape.product(), seed), shape, requires_grad);
 }
 
 Tensor make_long(const std::vector<int64_t>& v, const Dims& shape) {
@@ -131,10 +125,10 @@ TEST(NnConv2d, ForwardAndGradientsMatchDirectLoops) {
     unsigned seed = 1;
     for (const ConvCase& c : cases) {
         const int64_t ho = conv_out(c.h, c.kh, c.ph, c.sh, c.dh), wo = conv_out(c.w, c.kw, c.pw, c.sw, c.dw);
-        const auto xv = random_values(c.n * c.c * c.h * c.w, seed++);
-        const auto wv = random_values(c.o * (c.c / c.g) * c.kh * c.kw, seed++);
-        const auto bv = random_values(c.o, seed++);
-        const auto gv = random_values(c.n * c.o * ho * wo, seed++);
+        const auto xv = uniform_values(c.n * c.c * c.h * c.w, seed++);
+        const auto wv = uniform_values(c.o * (c.c / c.g) * c.kh * c.kw, seed++);
+        const auto bv = uniform_values(c.o, seed++);
+        const auto gv = uniform_values(c.n * c.o * ho * wo, seed++);
         std::vector<double> y, gx, gw, gb;
         conv_reference(c, xv, wv, bv, gv, y, gx, gw, gb);
         Tensor x = make(xv, Dims{c.n, c.c, c.h, c.w}, true);
@@ -358,7 +352,7 @@ double ce_reference(const std::vector<double>& x, const std::vector<int64_t>& t,
 
 TEST(NnCrossEntropy, MatchesFormulaWithWeightsIgnoreIndexAndSmoothing) {
     const int64_t n = 5, c = 4;
-    const auto xv = random_values(n * c, 41, -3, 3);
+    const auto xv = uniform_values(n * c, 41, -3, 3);
     const std::vector<int64_t> tv{2, 0, -100, 3, 2};
     const std::vector<double> wv{0.5, 1.0, 2.0, 1.5};
     for (bool weighted : {false, true})

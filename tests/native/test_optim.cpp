@@ -4,14 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "core/error.h"
 #include "ops/ops.h"
 #include "ops/optim.h"
+#include "random_values.h"
 
 namespace {
+
+using ng::test::uniform_values;
 
 using ng::DType;
 using ng::Tensor;
@@ -29,14 +31,6 @@ std::vector<T> read(const Tensor& t) {
     return v;
 }
 
-std::vector<double> random_vec(size_t n, unsigned seed) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<double> d(-1.0, 1.0);
-    std::vector<double> v(n);
-    for (auto& e : v) e = d(gen);
-    return v;
-}
-
 struct SgdCase {
     double momentum, dampening, wd;
     bool nesterov;
@@ -47,12 +41,12 @@ class SgdTest : public ::testing::TestWithParam<SgdCase> {};
 TEST_P(SgdTest, MatchesReferenceOverSteps) {
     const SgdCase c = GetParam();
     for (size_t n : {size_t(1), size_t(7), size_t(33), size_t(40009)}) {
-        std::vector<double> p = random_vec(n, 1), buf(n, 0.0);
+        std::vector<double> p = uniform_values(n, 1), buf(n, 0.0);
         Tensor tp = make(p, DType::Float64);
         Tensor tb = ng::ops::full(ng::Dims{static_cast<int64_t>(n)}, DType::Float64, 0.0);
         const double lr = 0.05;
         for (int step = 0; step < 4; ++step) {
-            std::vector<double> g = random_vec(n, 100 + step);
+            std::vector<double> g = uniform_values(n, 100 + step);
             ng::ops::SgdOptions o;
             o.lr = lr;
             o.momentum = c.momentum;
@@ -91,13 +85,13 @@ TEST_P(AdamTest, MatchesReferenceOverSteps) {
     const AdamCase c = GetParam();
     const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     for (size_t n : {size_t(1), size_t(5), size_t(65), size_t(33337)}) {
-        std::vector<double> p = random_vec(n, 2), m(n, 0.0), v(n, 0.0), vmax(n, 0.0);
+        std::vector<double> p = uniform_values(n, 2), m(n, 0.0), v(n, 0.0), vmax(n, 0.0);
         const ng::Dims shape{static_cast<int64_t>(n)};
         Tensor tp = make(p, DType::Float64);
         Tensor tm = ng::ops::full(shape, DType::Float64, 0.0), tv = ng::ops::full(shape, DType::Float64, 0.0);
         Tensor tmax = ng::ops::full(shape, DType::Float64, 0.0);
         for (int step = 1; step <= 5; ++step) {
-            std::vector<double> g = random_vec(n, 200 + step);
+            std::vector<double> g = uniform_values(n, 200 + step);
             if (step == 3) for (auto& e : g) e *= 0.01;  // smaller moments: amsgrad keeps the max
             ng::ops::AdamOptions o;
             o.step = step;
@@ -154,7 +148,7 @@ TEST(Optim, Float32FirstAdamStepMovesEachElementByLr) {
 // bit for bit.
 TEST(Optim, Float32AdamWMatchesPyTorchOperationOrderBitwise) {
     const size_t n = 37;  // lanes plus a tail
-    std::vector<double> pd = random_vec(n, 3);
+    std::vector<double> pd = uniform_values(n, 3);
     std::vector<float> p(pd.begin(), pd.end()), m(n, 0.f), v(n, 0.f), vmax(n, 0.f);
     const ng::Dims shape{static_cast<int64_t>(n)};
     Tensor tp = make(p, DType::Float32);
@@ -162,7 +156,7 @@ TEST(Optim, Float32AdamWMatchesPyTorchOperationOrderBitwise) {
     Tensor tmax = ng::ops::full(shape, DType::Float32, 0);
     const double lr = 3e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.02;
     for (int step = 1; step <= 4; ++step) {
-        std::vector<double> gd = random_vec(n, 300 + step);
+        std::vector<double> gd = uniform_values(n, 300 + step);
         std::vector<float> g(gd.begin(), gd.end());
         ng::ops::AdamOptions o;
         o.step = step;

@@ -5,13 +5,15 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include "cpu/parallel.h"
 #include "cpu/pool2d.h"
+#include "random_values.h"
 
 namespace {
+
+using ng::test::uniform_values;
 
 using ng::cpu::Pool2dShape;
 
@@ -27,15 +29,6 @@ Pool2dShape make_pool(int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh, in
                       bool ceil_mode) {
     return Pool2dShape{n,  c,  h,  w,  kh, kw, sh, sw, ph, pw, dh, dw,
                        out_size(h, kh, ph, sh, dh, ceil_mode), out_size(w, kw, pw, sw, dw, ceil_mode)};
-}
-
-template <class T>
-std::vector<T> random_vec(size_t count, unsigned seed) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<double> dist(-1.0, 1.0);
-    std::vector<T> v(count);
-    for (auto& e : v) e = static_cast<T>(dist(gen));
-    return v;
 }
 
 size_t in_count(const Pool2dShape& s) { return static_cast<size_t>(s.n * s.c * s.h * s.w); }
@@ -252,7 +245,7 @@ void sweep_max() {
                                              << "k=" << k << "x" << kw << " s=" << stride
                                              << " p=" << pad << " d=" << dil << " ceil="
                                              << ceil_mode << " h=" << h);
-                                auto x = random_vec<T>(in_count(s), ++seed);
+                                auto x = uniform_values<T>(in_count(s), ++seed);
                                 // Duplicates exercise the tie rule.
                                 for (size_t i = 0; i < x.size(); i += 5) x[i] = T(0.5);
                                 std::vector<T> y(out_count(s), T(-7)), ry;
@@ -261,7 +254,7 @@ void sweep_max() {
                                 ref_max(s, x, ry, ridx);
                                 ASSERT_EQ(y, ry);
                                 ASSERT_EQ(idx, ridx);
-                                const auto gy = random_vec<T>(out_count(s), ++seed);
+                                const auto gy = uniform_values<T>(out_count(s), ++seed);
                                 std::vector<T> gx(in_count(s), T(-7));
                                 ng::cpu::max_pool2d_backward(s, gy.data(), idx.data(), gx.data());
                                 std::vector<double> rgx(in_count(s), 0.0);
@@ -298,8 +291,8 @@ void sweep_avg() {
                                                  << "k=" << k << "x" << kw << " s=" << stride
                                                  << " p=" << pad << " ceil=" << ceil_mode
                                                  << " cip=" << cip << " dov=" << dov << " h=" << h);
-                                    const auto x = random_vec<T>(in_count(s), ++seed);
-                                    const auto gy = random_vec<T>(out_count(s), ++seed);
+                                    const auto x = uniform_values<T>(in_count(s), ++seed);
+                                    const auto gy = uniform_values<T>(out_count(s), ++seed);
                                     std::vector<T> y(out_count(s), T(-7)), gx(in_count(s), T(-7));
                                     std::vector<double> ry, rgx;
                                     ng::cpu::avg_pool2d_forward(s, cip, dov, x.data(), y.data());
@@ -322,8 +315,8 @@ template <class T>
 void check_adaptive(int64_t h, int64_t w, int64_t ho, int64_t wo) {
     SCOPED_TRACE(::testing::Message() << h << "x" << w << " -> " << ho << "x" << wo);
     const int64_t n = 2, c = 3;
-    const auto x = random_vec<T>(static_cast<size_t>(n * c * h * w), 7);
-    const auto gy = random_vec<T>(static_cast<size_t>(n * c * ho * wo), 8);
+    const auto x = uniform_values<T>(static_cast<size_t>(n * c * h * w), 7);
+    const auto gy = uniform_values<T>(static_cast<size_t>(n * c * ho * wo), 8);
     std::vector<T> y(static_cast<size_t>(n * c * ho * wo), T(-7)),
         gx(static_cast<size_t>(n * c * h * w), T(-7));
     ng::cpu::adaptive_avg_pool2d_forward(n, c, h, w, ho, wo, x.data(), y.data());
@@ -375,7 +368,7 @@ TEST(Pool2dKernel, AdaptiveClassic7to3) {
 TEST(Pool2dKernel, BitIdenticalAcrossThreadCounts) {
     const Pool2dShape mp = make_pool(5, 7, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1, false);
     const Pool2dShape ov = make_pool(4, 5, 17, 19, 3, 3, 2, 2, 1, 1, 1, 1, true);
-    const auto x = random_vec<float>(in_count(ov) > in_count(mp) ? in_count(ov) : in_count(mp), 9);
+    const auto x = uniform_values<float>(in_count(ov) > in_count(mp) ? in_count(ov) : in_count(mp), 9);
     const int saved = ng::cpu::num_threads();
     std::vector<std::vector<float>> runs;
     for (int threads : {1, 2, 3}) {

@@ -1,0 +1,20 @@
+// Seeded test data shared by the native suites: the same seed gives the same values on every
+// platform run, so a failure can be reproduced.
+#pragma once
+#include <cstddef>
+#include <random>
+#include <vector>
+
+namespace ng::test {
+
+// `count` values drawn uniformly from [lo, hi) in double by mt19937(seed), converted to T.
+template <class T = double>
+std::vector<T> uniform_values(std::size_t count, unsigned seed, double lo = -1.0, double hi = 1.0) {
+    std::mt19937 gen(seed);
+    std::uniform_real_distribution<double> dist(lo, hi);
+    std::vector<T> v(count);
+    for (auto& e : v) e = static_cast<T>(dist(gen));
+    return v;
+}
+
+}  // namespace ng::test
