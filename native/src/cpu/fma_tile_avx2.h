@@ -77,18 +77,17 @@ struct Tile6x16 {
 
     // Writes the tile row-major, row r at c + r * ldc (ldc = 16: a packed 96-float tile).
     inline void store(float* c, int64_t ldc = 16) const {
-        _mm256_storeu_ps(c + 0 * ldc, c00);
-        _mm256_storeu_ps(c + 0 * ldc + 8, c01);
-        _mm256_storeu_ps(c + 1 * ldc, c10);
-        _mm256_storeu_ps(c + 1 * ldc + 8, c11);
-        _mm256_storeu_ps(c + 2 * ldc, c20);
-        _mm256_storeu_ps(c + 2 * ldc + 8, c21);
-        _mm256_storeu_ps(c + 3 * ldc, c30);
-        _mm256_storeu_ps(c + 3 * ldc + 8, c31);
-        _mm256_storeu_ps(c + 4 * ldc, c40);
-        _mm256_storeu_ps(c + 4 * ldc + 8, c41);
-        _mm256_storeu_ps(c + 5 * ldc, c50);
-        _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+        store_row(c, c00, c01);
+        store_row(c + ldc, c10, c11);
+        store_row(c + 2 * ldc, c20, c21);
+        store_row(c + 3 * ldc, c30, c31);
+        store_row(c + 4 * ldc, c40, c41);
+        store_row(c + 5 * ldc, c50, c51);
+    }
+
+    static inline void store_row(float* d, __m256 v0, __m256 v1) {
+        _mm256_storeu_ps(d, v0);
+        _mm256_storeu_ps(d + 8, v1);
     }
 };
 
