@@ -9,13 +9,13 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include "cpu/conv2d.h"
 #include "cpu/conv2d_winograd.h"
 #include "cpu/cpu_features.h"
 #include "cpu/parallel.h"
+#include "random_values.h"
 
 namespace {
 
@@ -29,12 +29,9 @@ Conv2dShape shape3x3(int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_ou
                        w + 2 * pw - 2};
 }
 
+// This suite's data were recorded with float draws.
 std::vector<float> random_vec(size_t count, unsigned seed) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> v(count);
-    for (auto& e : v) e = dist(gen);
-    return v;
+    return ng::test::uniform_values<float, float>(count, seed);
 }
 
 size_t x_size(const Conv2dShape& s) { return static_cast<size_t>(s.n * s.c_in * s.h * s.w); }
