@@ -320,6 +320,9 @@ TEST(GemmTest, BitIdenticalForOneToFourThreads) {
                 check_thread_invariance<float>(isa, 300, 517, 263, ta, tb, nullptr);
                 check_thread_invariance<float>(isa, 7, 1001, 700, ta, tb, nullptr);  // splits N
                 check_thread_invariance<float>(isa, 131, 97, 89, ta, tb, &small);
+                // Threads sharing B panels claim them: a second thread with one partial row
+                // panel, a partial last column panel, and several K and N blocks.
+                check_thread_invariance<float>(isa, 13, 40, 70, ta, tb, &small);
                 check_thread_invariance<double>(isa, 257, 129, 300, ta, tb, nullptr);
             }
 }

@@ -9,11 +9,14 @@
 //             micro-kernel: C[MR x NR] = alpha * A_panel * B_panel + beta * C
 //
 // Threads split the C tile grid (rows of MR, columns of NR) into a tm x tn grid. When several
-// threads share columns (tm > 1) they pack each B block together and meet at two barriers per
-// block; when they do not (tm == 1, including the single-threaded case) each thread packs its own
-// B panels on the fly right before first use and never waits for the others. Because each
-// element of C is produced by the same micro-kernel lane operations in the same order whichever
-// tile and thread it falls into, results are bit-identical for any team size.
+// threads share columns (tm > 1) they share each B block: either they pack it together and meet at
+// a barrier before using it, or, where the kernel can pack a panel of B while it computes its
+// first tile with it (see pack_b_in_kernel), each panel is packed by the first thread to reach it
+// and the others wait for that panel only. When they do not share columns (tm == 1, including the
+// single-threaded case) each thread packs its own B panels on the fly right before first use and
+// never waits for the others. Because each element of C is produced by the same micro-kernel lane
+// operations in the same order whichever tile and thread it falls into (and whichever thread
+// packed its B panel), results are bit-identical for any team size.
 //
 // Like gemm_pack.h, this header is compiled once per ISA and therefore keeps everything in an
 // unnamed namespace.
@@ -22,9 +25,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "cpu/gemm_internal.h"
 #include "cpu/gemm_pack.h"
+#include "cpu/gemm_panel_claims.h"
 
 namespace ng::cpu::detail {
 namespace {
@@ -56,10 +61,42 @@ inline void choose_grid(int64_t m_panels, int64_t n_panels, int threads, int& tm
     }
 }
 
+// Kernels may also offer run_packing (see the requirements below).
+template <class K, class = void>
+struct has_run_packing : std::false_type {};
+template <class K>
+struct has_run_packing<K, std::void_t<decltype(&K::run_packing)>> : std::true_type {};
+
+// Whether shared B panels are packed by the kernel, inside the first tile that uses them, instead
+// of in a packing pass that every thread finishes before any computes. Inside the kernel the copy's
+// cache misses overlap multiply-adds, and no thread waits for a whole pass. Square SGEMM on two
+// threads, call by call against the packing pass in one process: N = 512 +3% on a quiet machine
+// and +3 to +8% while other processes loaded memory (a 1.3 ms call whose packing pass took 0.1 ms
+// quiet and up to 0.3 ms loaded), 128 +12%, 384 +4%, 768 +3%, 640 and 1000 within ±1%; LeNet's
+// fully-connected weight gradients (120 x 400 x 64, 84 x 120 x 64, A transposed) 6-12% faster and
+// their input gradients unchanged.
+// It needs rows of B less than a 4 KB page apart, so that a panel's 64-byte row pieces come from
+// one page per two or more rows, which the prefetchers follow. With rows a page or more apart
+// (N >= 1024) the interleaved copy stream evicted the packed A block and measured 6-9% slower than
+// the packing pass, which also weighs less there (the same bytes feed 2x K times the arithmetic).
+template <class K>
+bool pack_b_in_kernel(const GemmArgs<typename K::T>& g, int threads) {
+    if constexpr (has_run_packing<K>::value) {
+        return threads > 1 && !g.trans_b &&
+               g.ldb * static_cast<int64_t>(sizeof(typename K::T)) < 4096;
+    }
+    return false;
+}
+
 // Kernel requirements (K is a small struct):
 //   using T; static constexpr int MR, NR; static constexpr int64_t MC, KC, NC (defaults);
 //   static void run(int64_t kc, const T* a_panel, const T* b_panel, T* c, int64_t ldc, T alpha,
 //                   T beta);   // full MR x NR tile; beta == 0 must not read c
+// and optionally
+//   static void run_packing(int64_t kc, const T* a_panel, const T* b, int64_t ldb, T* b_panel,
+//                           T* c, int64_t ldc, T alpha, T beta);
+//                   // the same, reading B as kc full rows of NR values ldb apart and writing
+//                   // them to b_panel as it goes, exactly as pack_b would
 template <class K>
 void gemm_blocked(const GemmArgs<typename K::T>& g, const GemmBlocking& blocking, int threads) {
     using T = typename K::T;
@@ -83,9 +120,13 @@ void gemm_blocked(const GemmArgs<typename K::T>& g, const GemmBlocking& blocking
     const int64_t np_max = ceil_div(nc_max, NR);
     const std::size_t b_bytes = aligned_bytes(kc_max * NR * (np_max + threads), sizeof(T));
     const std::size_t a_bytes = aligned_bytes(kc_max * mc_max, sizeof(T));
-    unsigned char* ws =
-        static_cast<unsigned char*>(gemm_workspace(b_bytes + a_bytes * static_cast<std::size_t>(threads)));
+    const bool claim_panels = pack_b_in_kernel<K>(g, threads);
+    const std::size_t claims_bytes = claim_panels ? PanelClaims::bytes(np_max) : 0;
+    unsigned char* ws = static_cast<unsigned char*>(
+        gemm_workspace(b_bytes + a_bytes * static_cast<std::size_t>(threads) + claims_bytes));
     T* const b_pack = reinterpret_cast<T*>(ws);
+    PanelClaims claims(ws + b_bytes + a_bytes * static_cast<std::size_t>(threads),
+                       claim_panels ? np_max : 0);
 
     const int64_t m_panels = ceil_div(m, MR);
 
@@ -101,8 +142,10 @@ void gemm_blocked(const GemmArgs<typename K::T>& g, const GemmBlocking& blocking
         // With a single row of threads (tm == 1: one thread, or C split by columns only) every
         // thread packs exactly the B panels it multiplies, so no barrier is needed, and it packs
         // them just before their first use, while they are hot in L1/L2. Otherwise all threads
-        // share every B panel: they pack it together and meet at barriers.
+        // share every B panel: they pack it together and meet at a barrier, or they claim panels.
         const bool shared_b = tm > 1;
+        const bool claimed_b = shared_b && claim_panels;
+        int64_t block = 0;  // number of the current (jc, pc) block, the same in every thread
         // A private slice never overlaps another thread's, whatever block each thread is at.
         T* const b_private = b_pack + tid * ceil_div(np_max, team) * NR * kc_max;
         constexpr int64_t kFusedGroup = 8;  // B panels packed at a time when packing on the fly
@@ -116,7 +159,8 @@ void gemm_blocked(const GemmArgs<typename K::T>& g, const GemmBlocking& blocking
                 const int64_t kc = std::min(KC, k - pc);
                 // Later K blocks accumulate onto what the first one wrote.
                 const T beta = pc == 0 ? g.beta : T(1);
-                if (shared_b) {
+                ++block;
+                if (shared_b && !claimed_b) {
                     const int64_t p_begin = split_point(n_panels, team, tid);
                     pack_b<NR>(g, pc, kc, jc, nc, p_begin, split_point(n_panels, team, tid + 1),
                                b_pack + p_begin * NR * kc);
@@ -125,14 +169,31 @@ void gemm_blocked(const GemmArgs<typename K::T>& g, const GemmBlocking& blocking
                 for (int64_t ic = m_begin; ic < m_end && jp_begin < jp_end; ic += MC) {
                     const int64_t mc = std::min(MC, m_end - ic);
                     pack_a<MR>(g, ic, mc, pc, kc, a_pack);
-                    for (int64_t q = jp_begin; q < jp_end; ++q) {
+                    // When claiming, the threads of a column start their first row block at
+                    // different panels, so that they mostly pack different ones.
+                    const int64_t span = jp_end - jp_begin;
+                    const int64_t rot = claimed_b && ic == m_begin ? span * ti / tm : 0;
+                    for (int64_t step = 0; step < span; ++step) {
+                        const int64_t q = jp_begin + (step + rot) % span;
                         T* const bp = shared_b ? b_pack + q * NR * kc
                                                : b_private + (q - jp_begin) * NR * kc;
                         if (!shared_b && ic == m_begin && (q - jp_begin) % kFusedGroup == 0)
                             pack_b<NR>(g, pc, kc, jc, nc, q, std::min(jp_end, q + kFusedGroup), bp);
                         const int64_t j = jc + q * NR;
                         const int64_t nr = std::min(NR, n - j);
-                        for (int64_t ir = 0; ir < mc; ir += MR) {
+                        int64_t ir = 0;
+                        if (claimed_b && claims.acquire(q, block)) {
+                            if constexpr (has_run_packing<K>::value) {
+                                if (nr == NR && mc >= MR) {
+                                    K::run_packing(kc, a_pack, g.b + pc * g.ldb + j, g.ldb, bp,
+                                                   g.c + ic * g.ldc + j, g.ldc, g.alpha, beta);
+                                    ir = MR;
+                                }
+                            }
+                            if (ir == 0) pack_b<NR>(g, pc, kc, jc, nc, q, q + 1, bp);
+                            claims.publish(q, block);
+                        }
+                        for (; ir < mc; ir += MR) {
                             const T* ap = a_pack + ir * kc;
                             const int64_t i = ic + ir;
                             const int64_t mr = std::min(MR, m - i);
@@ -154,6 +215,7 @@ void gemm_blocked(const GemmArgs<typename K::T>& g, const GemmBlocking& blocking
                     }
                 }
                 if (shared_b) {
+                    // No thread may overwrite a panel of this block while another still reads it.
 #pragma omp barrier
                 }
             }

@@ -25,19 +25,47 @@ struct KernelF32Avx2 {
     static void run(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                     float beta) {
         Tile6x16 t;
-        // Bring the C tile towards L1 while the k loop runs.
-        for (int r = 0; r < MR; ++r) {
-            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 15), _MM_HINT_T0);
-        }
+        prefetch_tile(c, ldc);
 #pragma GCC unroll 4
         for (int64_t p = 0; p < kc; ++p) {
             t.step(a, _mm256_load_ps(b), _mm256_load_ps(b + 8));
             a += MR;
             b += NR;
         }
+        finish(t, c, ldc, alpha, beta);
+    }
+
+    // The same tile, reading B straight from kc rows of 16 values ldb apart and copying each row
+    // to the packed panel as it goes (the driver's pack_b_in_kernel says when).
+    static void run_packing(int64_t kc, const float* a, const float* b, int64_t ldb, float* b_panel,
+                            float* c, int64_t ldc, float alpha, float beta) {
+        Tile6x16 t;
+        prefetch_tile(c, ldc);
+#pragma GCC unroll 4
+        for (int64_t p = 0; p < kc; ++p) {
+            const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+            _mm256_store_ps(b_panel, b0);
+            _mm256_store_ps(b_panel + 8, b1);
+            t.step(a, b0, b1);
+            a += MR;
+            b += ldb;
+            b_panel += NR;
+        }
+        finish(t, c, ldc, alpha, beta);
+    }
+
+private:
+    // Brings the C tile towards L1 while the k loop runs.
+    static void prefetch_tile(const float* c, int64_t ldc) {
+        for (int r = 0; r < MR; ++r) {
+            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 15), _MM_HINT_T0);
+        }
+    }
+
+    // c = alpha * tile + beta * c (c is not read when beta == 0).
+    static void finish(const Tile6x16& t, float* c, int64_t ldc, float alpha, float beta) {
         const __m256 va = _mm256_set1_ps(alpha);
-        float* c0 = c;
         auto store = [&](float* row, __m256 lo, __m256 hi) {
             if (beta == 0.0f) {
                 _mm256_storeu_ps(row, _mm256_mul_ps(lo, va));
@@ -49,12 +77,12 @@ struct KernelF32Avx2 {
                                  _mm256_fmadd_ps(hi, va, _mm256_mul_ps(vb, _mm256_loadu_ps(row + 8))));
             }
         };
-        store(c0, t.c00, t.c01);
-        store(c0 + ldc, t.c10, t.c11);
-        store(c0 + 2 * ldc, t.c20, t.c21);
-        store(c0 + 3 * ldc, t.c30, t.c31);
-        store(c0 + 4 * ldc, t.c40, t.c41);
-        store(c0 + 5 * ldc, t.c50, t.c51);
+        store(c, t.c00, t.c01);
+        store(c + ldc, t.c10, t.c11);
+        store(c + 2 * ldc, t.c20, t.c21);
+        store(c + 3 * ldc, t.c30, t.c31);
+        store(c + 4 * ldc, t.c40, t.c41);
+        store(c + 5 * ldc, t.c50, t.c51);
     }
 };
 
