@@ -51,6 +51,8 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
                           $"(per-op overhead: {_tinyOpTiming.Samples} × ≥ {_tinyOpTiming.SampleMs} ms), after warm-up; " +
                           $"run took {took.TotalSeconds:F0} s on {started:yyyy-MM-dd HH:mm}." +
                           (quick ? " QUICK RUN: smoke test, numbers indicative only." : ""));
+        if (only is null || "GEMM".Contains(only, StringComparison.OrdinalIgnoreCase))
+            Console.WriteLine($"- OpenBLAS: {(OpenBlas.IsAvailable ? OpenBlas.Config + " (its SGEMM measured right after each NativeGrad GEMM figure, in this process)" : "not installed (install libopenblas0 to measure it in the same run)")}");
         Console.WriteLine("- GEMM % of peak: GFLOP/s ÷ the FMA peak at the same thread count: the best FMA-loop sample of this run " +
                           "so far (measured at the start and again before each NativeGrad GEMM figure).");
         Console.WriteLine();
@@ -172,12 +174,44 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
         foreach ((int n, string ref1, string ref2) in anchors)
         {
             using var w = new GemmWorkload(n);
+            using OpenBlasGemmWorkload? blas = OpenBlas.IsAvailable ? new OpenBlasGemmWorkload(w) : null;
+            bool agreementChecked = false;
             foreach (int t in new[] { 1, 2 })
             {
                 string goal = n >= 512 ? (t == 2 ? "≥ 187 (≥ 85% of peak)" : "≥ 95") : "-";
-                Row("GEMM", $"Tensor.MatMul, square N = {n}", t, () => GemmGflops(w.Native, w.Flop, t), t == 1 ? ref1 : ref2, goal);
+                double native = 0;
+                Row("GEMM", $"Tensor.MatMul, square N = {n}", t, () => GemmGflops(w.Native, w.Flop, t, out native), t == 1 ? ref1 : ref2, goal);
+                if (blas is not null)
+                    Row("GEMM", $"OpenBLAS cblas_sgemm right after it, square N = {n}", t, () =>
+                    {
+                        if (!agreementChecked) CheckAgreement(blas, w);
+                        agreementChecked = true;
+                        return OpenBlasGflops(blas, t, native);
+                    }, "-", "-");
             }
         }
+    }
+
+    private static void CheckAgreement(OpenBlasGemmWorkload blas, GemmWorkload w)
+    {
+        OpenBlas.SetNumThreads(1);
+        double disagreement = blas.CheckAgreement(w);
+        if (disagreement > 1e-4)
+            throw new InvalidOperationException($"OpenBLAS and NativeGrad N = {w.N} products differ by {disagreement:E1} of the largest element");
+    }
+
+    // The peer is measured right after NativeGrad's figure, under the same load. Each library's idle
+    // worker threads spin for a while before they sleep (OpenMP's for milliseconds, OpenBLAS's for up
+    // to ~0.1 s), so a pause before and after keeps either from eating the other's cores.
+    private string OpenBlasGflops(OpenBlasGemmWorkload blas, int threads, double nativeGflops)
+    {
+        OpenBlas.SetNumThreads(threads);
+        Thread.Sleep(100);
+        double ns = _timing.Measure(blas.Run).MedianNs;
+        Thread.Sleep(500);
+        double gflops = blas.Flop / ns;
+        string pct = _peak.TryGetValue(threads, out double peak) ? $", {F(100 * gflops / peak, 0)}% of peak" : "";
+        return $"{F(gflops, 1)} GFLOP/s{pct} ({Time(ns)}); NativeGrad ÷ OpenBLAS = {F(nativeGflops / gflops, 2)}";
     }
 
     private void ManagedGemmFigures()
@@ -294,10 +328,12 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
         return $"{F(ns / units, 0)} ns/{unit} ({Time(ns)} total)";
     }
 
-    private string Gflops(Action op, double flop, int threads)
+    private string Gflops(Action op, double flop, int threads) => Gflops(op, flop, threads, out _);
+
+    private string Gflops(Action op, double flop, int threads, out double gflops)
     {
         double ns = _timing.Measure(op).MedianNs;
-        double gflops = flop / ns;
+        gflops = flop / ns;
         string pct = _peak.TryGetValue(threads, out double peak) ? $", {F(100 * gflops / peak, 0)}% of peak ({F(peak, 0)})" : "";
         return $"{F(gflops, 1)} GFLOP/s{pct} ({Time(ns)})";
     }
@@ -305,11 +341,11 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
     // The peak is measured again right before each GEMM figure and the best measurement of the run
     // so far is the reference: on a shared machine a single measurement at the start can catch a
     // loaded moment and would make every later ratio too flattering.
-    private string GemmGflops(Action op, double flop, int threads)
+    private string GemmGflops(Action op, double flop, int threads, out double gflops)
     {
         double near = FmaPeak.Measure(threads, quick ? 5_000_000 : 30_000_000, 3);
         _peak[threads] = Math.Max(_peak.GetValueOrDefault(threads), near);
-        return Gflops(op, flop, threads);
+        return Gflops(op, flop, threads, out gflops);
     }
 
     private static string Mb(long bytes) => bytes < 0 ? "n/a" : $"{F(bytes / 1e6, 0)} MB";

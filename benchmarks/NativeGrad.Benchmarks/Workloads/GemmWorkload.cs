@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using NativeGrad.Benchmarks.Managed;
+using NativeGrad.Benchmarks.Support;
 
 namespace NativeGrad.Benchmarks.Workloads;
 
@@ -22,6 +24,20 @@ internal sealed class GemmWorkload : IDisposable
     public void Native()
     {
         using Tensor c = _a.MatMul(_b);
+    }
+
+    /// <summary>Copies A and B, row-major, into the given spans (for the same product in another library).</summary>
+    public void CopyOperands(Span<float> a, Span<float> b)
+    {
+        _a.ToArray<float>().CopyTo(a);
+        _b.ToArray<float>().CopyTo(b);
+    }
+
+    /// <summary>A·B, row-major.</summary>
+    public float[] Product()
+    {
+        using Tensor c = _a.MatMul(_b);
+        return c.ToArray<float>();
     }
 
     public void Dispose()
@@ -73,5 +89,47 @@ internal sealed class ManagedGemmWorkload
         double m = 0;
         for (int i = 0; i < x.Length; i++) m = Math.Max(m, Math.Abs(x[i] - y[i]) / Math.Max(1e-6, Math.Abs(x[i])));
         return m;
+    }
+}
+
+/// <summary>
+/// The same square SGEMM through OpenBLAS (when installed), on copies of a <see cref="GemmWorkload"/>'s
+/// operands in 64-byte aligned native memory; the result buffer is reused across calls.
+/// </summary>
+internal sealed unsafe class OpenBlasGemmWorkload : IDisposable
+{
+    private readonly float* _a, _b, _c;
+
+    public OpenBlasGemmWorkload(GemmWorkload w)
+    {
+        N = w.N;
+        nuint bytes = (nuint)(N * N * sizeof(float));
+        _a = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _b = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _c = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        w.CopyOperands(new Span<float>(_a, N * N), new Span<float>(_b, N * N));
+    }
+
+    public int N { get; }
+
+    public double Flop => 2.0 * N * N * N;
+
+    public void Run() => OpenBlas.SquareSgemm(N, _a, _b, _c);
+
+    /// <summary>Largest difference from NativeGrad's product relative to its largest element (a sanity check on the call).</summary>
+    public double CheckAgreement(GemmWorkload w)
+    {
+        Run();
+        float[] expected = w.Product();
+        double worst = 0, scale = expected.Max(Math.Abs);
+        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - _c[i]));
+        return worst / Math.Max(scale, 1e-30);
+    }
+
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(_a);
+        NativeMemory.AlignedFree(_b);
+        NativeMemory.AlignedFree(_c);
     }
 }
