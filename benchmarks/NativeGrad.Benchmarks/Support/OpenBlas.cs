@@ -27,7 +27,7 @@ internal static unsafe class OpenBlas
     /// <summary>True when an OpenBLAS library was found and exports what the report calls.</summary>
     public static bool IsAvailable => Loaded.Value is not null;
 
-    /// <summary>OpenBLAS's own description of its build (version, kernel set), e.g. "OpenBLAS 0.3.21 ... Zen".</summary>
+    /// <summary>OpenBLAS's own description of its build (version, kernel set), e.g. "OpenBLAS 0.3.21 ... Cooperlake".</summary>
     public static string Config => Loaded.Value?.Config ?? "not found";
 
     /// <summary>Threads OpenBLAS uses for the following calls (its own pthread pool, not OpenMP).</summary>
