@@ -51,7 +51,7 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
                           $"(per-op overhead: {_tinyOpTiming.Samples} × ≥ {_tinyOpTiming.SampleMs} ms), after warm-up; " +
                           $"run took {took.TotalSeconds:F0} s on {started:yyyy-MM-dd HH:mm}." +
                           (quick ? " QUICK RUN: smoke test, numbers indicative only." : ""));
-        if (only is null || "GEMM".Contains(only, StringComparison.OrdinalIgnoreCase))
+        if (Selected("GEMM"))
             Console.WriteLine($"- OpenBLAS: {(OpenBlas.IsAvailable ? OpenBlas.Config + " (its SGEMM measured right after each NativeGrad GEMM figure, in this process)" : "not installed (install libopenblas0 to measure it in the same run)")}");
         Console.WriteLine("- GEMM % of peak: GFLOP/s ÷ the FMA peak at the same thread count: the best FMA-loop sample of this run " +
                           "so far (measured at the start and again before each NativeGrad GEMM figure).");
@@ -62,7 +62,7 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
 
     private void Section(string name, Action body)
     {
-        if (only is not null && name != "hardware" && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) return;
+        if (!Selected(name)) return;
         Console.Error.WriteLine($"[{name}]");
         try
         {
@@ -74,6 +74,10 @@ internal sealed class ReportRunner(bool quick, string command, string? only = nu
             _table.Add(new ReportRow(name, "(section failed)", "-", $"error: {e.GetType().Name}: {FirstLine(e.Message)}", "-", "-"));
         }
     }
+
+    // --only NAME keeps the sections whose name contains NAME, and always the peak they are compared with.
+    private bool Selected(string section) =>
+        only is null || section == "hardware" || section.Contains(only, StringComparison.OrdinalIgnoreCase);
 
     private void Row(string area, string figure, int threads, Func<string> measure, string reference, string goal)
     {

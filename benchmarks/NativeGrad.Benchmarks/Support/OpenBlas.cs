@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using unsafe CblasSgemm = delegate* unmanaged[Cdecl]<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>;
+using unsafe SetThreads = delegate* unmanaged[Cdecl]<int, void>;
 
 namespace NativeGrad.Benchmarks.Support;
 
@@ -14,13 +16,10 @@ internal static unsafe class OpenBlas
 
     private static readonly Lazy<Api?> Loaded = new(Load);
 
-    private sealed class Api(
-        delegate* unmanaged[Cdecl]<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> sgemm,
-        delegate* unmanaged[Cdecl]<int, void> setNumThreads,
-        string config)
+    private sealed class Api(CblasSgemm sgemm, SetThreads setNumThreads, string config)
     {
-        public readonly delegate* unmanaged[Cdecl]<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> Sgemm = sgemm;
-        public readonly delegate* unmanaged[Cdecl]<int, void> SetNumThreads = setNumThreads;
+        public readonly CblasSgemm Sgemm = sgemm;
+        public readonly SetThreads SetNumThreads = setNumThreads;
         public readonly string Config = config;
     }
 
@@ -53,10 +52,7 @@ internal static unsafe class OpenBlas
                 string config = NativeLibrary.TryGetExport(lib, "openblas_get_config", out IntPtr getConfig)
                     ? Marshal.PtrToStringUTF8(((delegate* unmanaged[Cdecl]<IntPtr>)getConfig)()) ?? name
                     : name;
-                return new Api(
-                    (delegate* unmanaged[Cdecl]<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm,
-                    (delegate* unmanaged[Cdecl]<int, void>)threads,
-                    config.Trim());
+                return new Api((CblasSgemm)sgemm, (SetThreads)threads, config.Trim());
             }
             NativeLibrary.Free(lib);
         }
