@@ -1,6 +1,6 @@
 // SGEMM timing against the machine's measured FP32 FMA peak.
 //
-//   gemm_bench [--reps R] [--isa generic|avx2] [--sizes 128,256,...] [--threads 1,2]
+//   gemm_bench [--reps R] [--isa generic|avx2|avx512] [--sizes 128,256,...] [--threads 1,2]
 //              [--mc X --kc Y --nc Z] [--no-shapes] [--best]
 //
 // The peak is measured in the same run by an FMA loop with 12 independent accumulators per thread
@@ -114,6 +114,12 @@ std::vector<int64_t> parse_list(const char* s) {
     }
     return out;
 }
+
+ng::cpu::Isa parse_isa(const char* name) {
+    if (std::strcmp(name, "generic") == 0) return ng::cpu::Isa::Generic;
+    if (std::strcmp(name, "avx512") == 0) return ng::cpu::Isa::Avx512;
+    return ng::cpu::Isa::Avx2;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,7 +133,7 @@ int main(int argc, char** argv) {
         const std::string arg = argv[i];
         const char* val = i + 1 < argc ? argv[i + 1] : "";
         if (arg == "--reps") reps = std::max(1, std::atoi(val)), ++i;
-        else if (arg == "--isa") isa = std::strcmp(val, "generic") == 0 ? ng::cpu::Isa::Generic : ng::cpu::Isa::Avx2, ++i;
+        else if (arg == "--isa") isa = parse_isa(val), ++i;
         else if (arg == "--sizes") sizes = parse_list(val), ++i;
         else if (arg == "--threads") thread_counts = parse_list(val), ++i;
         else if (arg == "--mc") blocking.mc = std::atoll(val), custom_blocking = true, ++i;
@@ -144,7 +150,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "this benchmark needs AVX2+FMA for its peak probe\n");
         return 1;
     }
-    if (isa == ng::cpu::Isa::Avx2 && !ng::cpu::cpu_has_avx2_fma()) isa = ng::cpu::Isa::Generic;
+    if (isa == ng::cpu::Isa::Avx512 && !ng::cpu::cpu_has_avx512f()) isa = ng::cpu::Isa::Avx2;
     const auto* blk = custom_blocking ? &blocking : nullptr;
     std::printf("cpu: %s; sgemm kernels: %s; median of %d reps\n",
                 ng::cpu::cpu_features_description().c_str(), ng::cpu::isa_name(isa), reps);

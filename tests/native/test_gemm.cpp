@@ -1,7 +1,8 @@
 // The packed GEMM against a naive triple loop with double accumulation: many shapes (1, primes,
 // k == 0, sizes that are not multiples of the register tile or the cache blocks), all transpose
-// combinations, padded leading dimensions, alpha/beta variants, both kernel sets, and
-// bit-identical results for 1 to 4 threads.
+// combinations, padded leading dimensions, alpha/beta variants, every kernel set the CPU has,
+// bit-identical results for 1 to 4 threads, and bit-identical results of the AVX2 and AVX-512
+// float kernels.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -153,18 +154,20 @@ void check_case(Isa isa, const Case& cs, bool exact, const GemmBlocking* blk = n
 std::vector<Isa> isas_to_test() {
     std::vector<Isa> out{Isa::Generic};
     if (ng::cpu::cpu_has_avx2_fma()) out.push_back(Isa::Avx2);
+    if (ng::cpu::cpu_has_avx512f()) out.push_back(Isa::Avx512);
     return out;
 }
 
 const bool kTrans[2] = {false, true};
 
-// Shapes around the register tiles (6x16 / 6x8 / 6x4), primes, and sizes that leave partial tiles
+// Shapes around the register tiles (6x16 / 6x8 / 6x4, AVX-512 8x32), primes, and sizes that leave partial tiles
 // and span several M blocks at the default blocking (300 x 517 x 263; 100 x 33 x 600 takes two K
 // blocks). ForcedSmallBlocksCrossEveryBlockBoundary covers many MC/KC/NC boundaries at once.
 const int64_t kShapes[][3] = {
     {1, 1, 1},    {1, 1, 7},    {1, 17, 1},   {5, 1, 3},    {6, 16, 8},    {7, 13, 31},
     {13, 7, 2},   {12, 32, 64}, {31, 127, 5}, {127, 31, 13}, {1, 127, 64}, {127, 1, 64},
-    {37, 45, 97}, {64, 784, 25}, {100, 33, 600}, {300, 517, 263},
+    {37, 45, 97}, {64, 784, 25}, {100, 33, 600}, {300, 517, 263}, {8, 32, 9}, {9, 33, 17},
+    {16, 64, 3},
 };
 
 template <class T>
@@ -177,19 +180,19 @@ void run_shape_sweep(Isa isa, bool exact) {
             }
 }
 
-TEST(GemmTest, SgemmExactShapesAllTransposesBothIsas) {
+TEST(GemmTest, SgemmExactShapesAllTransposesEveryIsa) {
     for (Isa isa : isas_to_test()) run_shape_sweep<float>(isa, true);
 }
 
-TEST(GemmTest, SgemmRandomShapesAllTransposesBothIsas) {
+TEST(GemmTest, SgemmRandomShapesAllTransposesEveryIsa) {
     for (Isa isa : isas_to_test()) run_shape_sweep<float>(isa, false);
 }
 
-TEST(GemmTest, DgemmExactShapesAllTransposesBothIsas) {
+TEST(GemmTest, DgemmExactShapesAllTransposesEveryIsa) {
     for (Isa isa : isas_to_test()) run_shape_sweep<double>(isa, true);
 }
 
-TEST(GemmTest, DgemmRandomShapesAllTransposesBothIsas) {
+TEST(GemmTest, DgemmRandomShapesAllTransposesEveryIsa) {
     for (Isa isa : isas_to_test()) run_shape_sweep<double>(isa, false);
 }
 
@@ -208,15 +211,15 @@ TEST(GemmTest, AlphaBetaVariantsAndPaddedLeadingDimensions) {
                     }
 }
 
-// The AVX2 packers move 8 k steps at a time with register transposes (full 6-row panels of
-// row-major A, full 16-column panels of transposed B): depths around multiples of 8, full and
-// partial panels, padded leading dimensions and K blocks that start mid-row.
+// The vectorised packers move 8 k steps at a time with register transposes (full 6- and 8-row
+// panels of row-major A, 16- and 32-column panels of transposed B): depths around multiples of 8,
+// full and partial panels, padded leading dimensions and K blocks that start mid-row.
 TEST(GemmTest, VectorisedPackersAroundEightStepGroups) {
     const GemmBlocking kc5{0, 5, 0}, kc9{0, 9, 0};
     for (Isa isa : isas_to_test())
         for (int64_t k : {1, 7, 8, 9, 15, 16, 17, 33})
-            for (int64_t m : {6, 12, 13})
-                for (int64_t n : {16, 32, 35}) {
+            for (int64_t m : {6, 8, 12, 13, 17})
+                for (int64_t n : {16, 32, 35, 64}) {
                     check_case<float>(isa, {m, n, k, false, true, 1.0, 0.0, 0, 0, 0}, true);
                     check_case<float>(isa, {m, n, k, false, true, -1.0, 1.0, 3, 2, 1}, true);
                     check_case<float>(isa, {m, n, k, false, false, 1.0, 0.0, 1, 0, 0}, true, &kc5);
@@ -238,6 +241,54 @@ TEST(GemmTest, ForcedSmallBlocksCrossEveryBlockBoundary) {
                     check_case<float>(isa, {300, 517, 263, ta, tb, 1.0, 1.0, 0, 0, 0}, false, &blk);
                     if (::testing::Test::HasFatalFailure()) return;
                 }
+}
+
+// The AVX-512 kernel sums every element's products in the AVX2 kernel's order and finishes the
+// tile with the same formula, so sgemm may pick either per call: their bytes must agree for any
+// shape, transposes, alpha/beta (including the beta == 0 path), blocking and thread count.
+TEST(GemmTest, Avx512AndAvx2FloatKernelsGiveIdenticalBytes) {
+    if (!ng::cpu::cpu_has_avx512f()) GTEST_SKIP() << "CPU without AVX-512F";
+    ThreadCountGuard guard;
+    const GemmBlocking small{16, 24, 64};
+    const int64_t shapes[][3] = {{1, 1, 1},     {7, 13, 31},   {8, 32, 512}, {33, 65, 1000},
+                                 {300, 517, 263}, {129, 200, 1537}, {64, 10, 400}};
+    for (const auto& s : shapes)
+        for (bool ta : kTrans)
+            for (bool tb : kTrans)
+                for (float beta : {0.0f, 1.0f, -0.5f})
+                    for (int threads : {1, 2}) {
+                        const int64_t m = s[0], n = s[1], k = s[2];
+                        SCOPED_TRACE("m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                     " k=" + std::to_string(k) + " ta=" + std::to_string(ta) +
+                                     " tb=" + std::to_string(tb) + " beta=" + std::to_string(beta) +
+                                     " threads=" + std::to_string(threads));
+                        ng::cpu::set_num_threads(threads);
+                        const auto a = uniform_values<float>(static_cast<size_t>(m * k), 21);
+                        const auto b = uniform_values<float>(static_cast<size_t>(k * n), 22);
+                        const auto c0 = uniform_values<float>(static_cast<size_t>(m * n), 23);
+                        const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+                        for (const GemmBlocking* blk : {static_cast<const GemmBlocking*>(nullptr), &small}) {
+                            std::vector<float> c2 = c0, c512 = c0;
+                            call_gemm<float>(Isa::Avx2, ta, tb, m, n, k, 1.25f, a.data(), lda, b.data(),
+                                             ldb, beta, c2.data(), n, blk);
+                            call_gemm<float>(Isa::Avx512, ta, tb, m, n, k, 1.25f, a.data(), lda,
+                                             b.data(), ldb, beta, c512.data(), n, blk);
+                            ASSERT_EQ(0, std::memcmp(c2.data(), c512.data(), c2.size() * sizeof(float)))
+                                << (blk ? "small blocks" : "default blocks");
+                        }
+                    }
+}
+
+// sgemm takes the 8x32 AVX-512 tile unless it would compute more padded elements of C than the
+// 6x16 AVX2 tile: LeNet's 10-class output layer (n = 10 runs as 32 columns, not 16) stays on AVX2.
+TEST(GemmTest, Avx512TileChosenUnlessItPadsMore) {
+    using ng::cpu::detail::sgemm_prefers_avx512;
+    EXPECT_TRUE(sgemm_prefers_avx512(512, 512));
+    EXPECT_TRUE(sgemm_prefers_avx512(64, 120));
+    EXPECT_TRUE(sgemm_prefers_avx512(16, 784));
+    EXPECT_FALSE(sgemm_prefers_avx512(64, 10));
+    EXPECT_FALSE(sgemm_prefers_avx512(6, 784));  // 6 rows would run as 8
+    EXPECT_FALSE(sgemm_prefers_avx512(1, 1));
 }
 
 TEST(GemmTest, ZeroKScalesCByBeta) {

@@ -228,7 +228,7 @@ void direct_forward_channel_tiles(const Conv2dShape& s, const Padded& pd, const 
     for (int64_t p = 0; p < P; ++p) pix[static_cast<size_t>(p)] = (p / s.w_out) * pd.wp + p % s.w_out;
     const int64_t images = s.n * s.groups;
     const int64_t parts = std::min<int64_t>(tiles, images >= 8 ? 1 : (8 + images - 1) / images);
-    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    const bool avx2 = std::is_same_v<T, float> && uses_avx2(active_isa());
     const uint64_t call = next_call_id();
     parallel_for(0, images * parts, 1, [&](int64_t t0, int64_t t1) {
         T* xpad = prepared_padded<T>(pd.elems, call);
@@ -302,7 +302,7 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
     // that every thread has work; the split does not change any value (see the note above).
     const int64_t images = s.n * s.groups;
     const int64_t parts = std::min<int64_t>(panels, images >= 8 ? 1 : (8 + images - 1) / images);
-    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    const bool avx2 = std::is_same_v<T, float> && uses_avx2(active_isa());
     const uint64_t call = next_call_id();
     parallel_for(0, images * parts, 1, [&](int64_t t0, int64_t t1) {
         T* xpad = prepared_padded<T>(pd.elems, call);
@@ -360,7 +360,7 @@ void direct_weight_grad(const Conv2dShape& s, const T* gy, const T* x, int64_t f
     const int64_t cog = pd.cog, K = pd.K, P = s.h_out * s.w_out;
     const int64_t t_panels = (K + kMR - 1) / kMR, c_panels = (cog + kNR - 1) / kNR;
     const std::vector<int64_t> off = tap_offsets(s, pd);
-    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    const bool avx2 = std::is_same_v<T, float> && uses_avx2(active_isa());
     T* xpad = prepared_padded<T>(pd.elems, next_call_id());
     // 64-byte aligned start for the aligned loads of the AVX2 kernel.
     const size_t gyt_elems = static_cast<size_t>(c_panels * P * kNR);
@@ -431,7 +431,7 @@ void direct_weight_grad_dot(const Conv2dShape& s, const T* gy, const T* x, int64
     const int64_t r_panels = (cog + kMR - 1) / kMR, t_pairs = (K + 1) / 2;
     constexpr int64_t kTile = kMR * 2 * kDotLanes;
     const std::vector<int64_t> off = tap_offsets(s, pd);
-    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    const bool avx2 = std::is_same_v<T, float> && uses_avx2(active_isa());
     T* xpad = prepared_padded<T>(pd.elems, next_call_id());
     // Zeroed once: every image rewrites the same real-pixel slots.
     T* gyw = pad_scratch<T, 1>(static_cast<size_t>(cog * J8));
@@ -512,7 +512,7 @@ void direct_backward_input(const Conv2dShape& s, const T* gy, const T* w, T* gx)
     for (int64_t co = 0; co < cog; ++co)
         for (int64_t kj = 0; kj < s.kw; ++kj)
             off[static_cast<size_t>(co * s.kw + kj)] = lead + co * ldg - kj * s.dil_w;
-    const bool avx2 = std::is_same_v<T, float> && active_isa() == Isa::Avx2;
+    const bool avx2 = std::is_same_v<T, float> && uses_avx2(active_isa());
     parallel_for(0, s.n * s.groups, 1, [&](int64_t t0, int64_t t1) {
         T* gyw = pad_scratch<T, 3>(static_cast<size_t>(cog * ldg + kNR));
         T* gxpad = pad_scratch<T, 4>(pd.elems);

@@ -11,7 +11,7 @@
 
 namespace ng::cpu::conv_detail {
 
-// conv2d_im2col_avx2.cpp; only called when active_isa() == Isa::Avx2.
+// conv2d_im2col_avx2.cpp; only called when uses_avx2(active_isa()).
 void im2col_tap_avx2(const float* src, int64_t src_stride, int64_t rows, int64_t lo, int64_t hi,
                      int64_t w_out, float* dst);
 void col2im_tap_avx2(const float* col, int64_t rows, int64_t lo, int64_t hi, int64_t w_out,
@@ -21,7 +21,7 @@ namespace {
 template <class T>
 bool use_avx2_rows() {
     if constexpr (std::is_same_v<T, float>) {
-        static const bool avx2 = active_isa() == Isa::Avx2;
+        static const bool avx2 = uses_avx2(active_isa());
         return avx2;
     } else {
         return false;

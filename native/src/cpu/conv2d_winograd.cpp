@@ -258,7 +258,7 @@ struct Kernels {
 };
 
 Kernels kernels_for(Isa isa) {
-    if (isa == Isa::Avx2 && cpu_has_avx2_fma())
+    if (uses_avx2(isa) && cpu_has_avx2_fma())
         return {wino_input_avx2, wino_output_avx2, wino_gemm_avx2, wino_wgrad_gemm_avx2,
                 wino_gy_avx2};
     return {input_generic, output_generic, gemm_generic, wgrad_gemm_generic, gy_generic};

@@ -1,7 +1,8 @@
 #include "cpu/cpu_features.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
-#include <cstring>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #  if defined(_MSC_VER)
@@ -53,10 +54,13 @@ Features detect() {
     // The OS must save the YMM state, or AVX instructions fault.
     const bool ymm_enabled = f.osxsave && (xgetbv0() & 0x6) == 0x6;
     if (!ymm_enabled) f.avx = f.fma = false;
+    // AVX-512 also needs the opmask registers and the upper halves and upper 16 of the ZMM
+    // registers saved (XCR0 bits 5-7).
+    const bool zmm_enabled = ymm_enabled && (xgetbv0() & 0xE6) == 0xE6;
     if (max_leaf >= 7) {
         cpuid(7, 0, r);
         f.avx2 = ymm_enabled && ((r[1] >> 5) & 1);
-        f.avx512f = ymm_enabled && ((r[1] >> 16) & 1);
+        f.avx512f = zmm_enabled && ((r[1] >> 16) & 1);
     }
 #endif
     return f;
@@ -67,22 +71,41 @@ const Features& features() {
     return f;
 }
 
+bool equals_ignoring_case(const char* a, const char* b) {
+    for (; *a && *b; ++a, ++b)
+        if (std::tolower(static_cast<unsigned char>(*a)) != *b) return false;
+    return *a == *b;
+}
+
 Isa choose() {
+    const Isa best = cpu_has_avx512f() ? Isa::Avx512 : cpu_has_avx2_fma() ? Isa::Avx2 : Isa::Generic;
+    Isa cap = best;
     if (const char* env = std::getenv("NATIVEGRAD_ISA")) {
-        if (std::strcmp(env, "generic") == 0) return Isa::Generic;
+        if (equals_ignoring_case(env, "generic")) cap = Isa::Generic;
+        else if (equals_ignoring_case(env, "avx2")) cap = Isa::Avx2;
+        else if (equals_ignoring_case(env, "avx512")) cap = Isa::Avx512;
     }
-    return cpu_has_avx2_fma() ? Isa::Avx2 : Isa::Generic;
+    return std::min(best, cap);
 }
 }  // namespace
 
 bool cpu_has_avx2_fma() { return features().avx2 && features().fma; }
+
+bool cpu_has_avx512f() { return features().avx512f && cpu_has_avx2_fma(); }
 
 Isa active_isa() {
     static const Isa isa = choose();
     return isa;
 }
 
-const char* isa_name(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "generic"; }
+const char* isa_name(Isa isa) {
+    switch (isa) {
+        case Isa::Avx512: return "avx512";
+        case Isa::Avx2: return "avx2";
+        case Isa::Generic: break;
+    }
+    return "generic";
+}
 
 const std::string& cpu_features_description() {
     static const std::string text = [] {

@@ -1,6 +1,6 @@
 // GEMM entry points: argument edge cases, the choice of kernel set and of the thread count.
 // The packed, cache-blocked work happens in gemm_driver.h, instantiated per ISA in
-// gemm_kernel_avx2.cpp and gemm_kernel_generic.cpp.
+// gemm_kernel_avx512.cpp, gemm_kernel_avx2.cpp and gemm_kernel_generic.cpp.
 #include "cpu/gemm.h"
 
 #include <omp.h>
@@ -56,8 +56,19 @@ void run(Fn driver, const GemmArgs<T>& g, const GemmBlocking* blocking) {
     driver(g, blocking ? *blocking : GemmBlocking{}, threads_for(g.m, g.n, g.k));
 }
 
-bool use_avx2(Isa isa) { return isa == Isa::Avx2 && cpu_has_avx2_fma(); }
+bool use_avx2(Isa isa) { return uses_avx2(isa) && cpu_has_avx2_fma(); }
+bool use_avx512(Isa isa) { return isa == Isa::Avx512 && cpu_has_avx512f(); }
+
+// Rows/columns of C a kernel computes for `count` real ones: edge tiles are padded to full tiles.
+constexpr int64_t padded(int64_t count, int64_t tile) { return (count + tile - 1) / tile * tile; }
 }  // namespace
+
+// The 8x32 tile is faster per multiply-add, but on a small or odd-sized C it may pad far more
+// (10 columns run as 32, against 16 with the 6x16 tile): take it unless it computes more padded
+// C elements than the 6x16 tile would.
+bool sgemm_prefers_avx512(int64_t m, int64_t n) {
+    return padded(m, 8) * padded(n, 32) <= padded(m, 6) * padded(n, 16);
+}
 
 void* gemm_workspace(std::size_t bytes) {
     thread_local std::unique_ptr<unsigned char, AlignedDelete> buffer;
@@ -77,7 +88,7 @@ void sgemm_with_isa(Isa isa, bool ta, bool tb, int64_t m, int64_t n, int64_t k, 
                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                     int64_t ldc, const GemmBlocking* blocking) {
     const GemmArgs<float> g{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc};
-    run(use_avx2(isa) ? sgemm_avx2 : sgemm_generic, g, blocking);
+    run(use_avx512(isa) ? sgemm_avx512 : use_avx2(isa) ? sgemm_avx2 : sgemm_generic, g, blocking);
 }
 
 void dgemm_with_isa(Isa isa, bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
@@ -90,7 +101,9 @@ void dgemm_with_isa(Isa isa, bool ta, bool tb, int64_t m, int64_t n, int64_t k, 
 
 void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-    detail::sgemm_with_isa(active_isa(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    Isa isa = active_isa();
+    if (isa == Isa::Avx512 && !detail::sgemm_prefers_avx512(m, n)) isa = Isa::Avx2;
+    detail::sgemm_with_isa(isa, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void dgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,

@@ -35,9 +35,15 @@ void sgemm_generic(const GemmArgs<float>& g, const GemmBlocking& blk, int thread
 void dgemm_generic(const GemmArgs<double>& g, const GemmBlocking& blk, int threads);
 void sgemm_avx2(const GemmArgs<float>& g, const GemmBlocking& blk, int threads);
 void dgemm_avx2(const GemmArgs<double>& g, const GemmBlocking& blk, int threads);
+void sgemm_avx512(const GemmArgs<float>& g, const GemmBlocking& blk, int threads);
 
-// sgemm/dgemm with an explicit kernel set (Avx2 falls back to Generic on CPUs without AVX2+FMA),
-// so one process can exercise both paths. A non-null `blocking` overrides the cache blocking
+// Whether sgemm, when the Avx512 kernel set is active, runs the AVX-512 micro-kernel (8x32 tiles)
+// rather than the AVX2 one (6x16) for an m x n product; the two give identical results.
+bool sgemm_prefers_avx512(int64_t m, int64_t n);
+
+// sgemm/dgemm with an explicit kernel set (one the CPU lacks falls back to the widest it has), so
+// one process can exercise every path; unlike sgemm, Avx512 always runs the AVX-512 kernel here.
+// dgemm has no AVX-512 kernel: Avx512 runs the AVX2 one. A non-null `blocking` overrides the cache blocking
 // (for tuning and for tests that force many small blocks).
 void sgemm_with_isa(Isa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,

@@ -5,8 +5,8 @@
 // matrix edge are zero-padded to full MR/NR width so the kernels have no edge cases.
 //
 // Everything sits in an unnamed namespace on purpose: this header is compiled once per ISA (the
-// *_avx2.cpp file gets -mavx2 -mfma), and identical template instantiations with external linkage
-// would let the linker keep the AVX2 copy for the generic path.
+// *_avx2.cpp and *_avx512.cpp files get their own flags), and identical template instantiations
+// with external linkage would let the linker keep a wider ISA's copy for a narrower path.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -66,26 +66,38 @@ inline void pack_rows6_f32(const float* src, int64_t ld, int64_t kc, float* dst)
         for (int i = 0; i < 6; ++i) dst[p * 6 + i] = src[i * ld + p];
 }
 
-// dst[p*16 + c] = src[c*ld + p] for p in [0, kc), c in [0, cols), 0 for c in [cols, 16): one NR =
-// 16 panel of transposed B (cols < 16 at the right edge; columns past it are never read).
-inline void pack_cols16_f32(const float* src, int64_t ld, int64_t kc, int cols, float* dst) {
+// dst[p*8 + r] = src[r*ld + p] for p in [0, kc), r in [0, 8): one full MR = 8 panel of row-major A
+// (the AVX-512 kernel's), one 8x8 transpose per eight k steps.
+inline void pack_rows8_f32(const float* src, int64_t ld, int64_t kc, float* dst) {
     int64_t p = 0;
     for (; p + 8 <= kc; p += 8) {
-        __m256 lo[8], hi[8];
-        for (int i = 0; i < 8; ++i) {
-            lo[i] = i < cols ? _mm256_loadu_ps(src + i * ld + p) : _mm256_setzero_ps();
-            hi[i] = i + 8 < cols ? _mm256_loadu_ps(src + (i + 8) * ld + p) : _mm256_setzero_ps();
-        }
-        transpose8(lo);
-        transpose8(hi);
-        float* out = dst + p * 16;
-        for (int i = 0; i < 8; ++i) {
-            _mm256_storeu_ps(out + i * 16, lo[i]);
-            _mm256_storeu_ps(out + i * 16 + 8, hi[i]);
+        __m256 r[8];
+        for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld + p);
+        transpose8(r);
+        for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + (p + i) * 8, r[i]);
+    }
+    for (; p < kc; ++p)
+        for (int i = 0; i < 8; ++i) dst[p * 8 + i] = src[i * ld + p];
+}
+
+// dst[p*NR + c] = src[c*ld + p] for p in [0, kc), c in [0, cols), 0 for c in [cols, NR): one panel
+// of transposed B, NR = 16 or 32 (cols < NR at the right edge; columns past it are never read).
+template <int NR>
+void pack_cols_f32(const float* src, int64_t ld, int64_t kc, int cols, float* dst) {
+    static_assert(NR % 8 == 0, "panels are packed eight columns at a time");
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        float* out = dst + p * NR;
+        for (int c0 = 0; c0 < NR; c0 += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; ++i)
+                r[i] = c0 + i < cols ? _mm256_loadu_ps(src + (c0 + i) * ld + p) : _mm256_setzero_ps();
+            transpose8(r);
+            for (int i = 0; i < 8; ++i) _mm256_storeu_ps(out + i * NR + c0, r[i]);
         }
     }
     for (; p < kc; ++p)
-        for (int c = 0; c < 16; ++c) dst[p * 16 + c] = c < cols ? src[c * ld + p] : 0.0f;
+        for (int c = 0; c < NR; ++c) dst[p * NR + c] = c < cols ? src[c * ld + p] : 0.0f;
 }
 #endif
 
@@ -119,6 +131,11 @@ void pack_a(const GemmArgs<T>& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc
 #if defined(__AVX2__)
             if constexpr (std::is_same_v<T, float> && MR == 6) {
                 pack_rows6_f32(src, lda, kc, dst);
+                dst += MR * kc;
+                continue;
+            }
+            if constexpr (std::is_same_v<T, float> && MR == 8) {
+                pack_rows8_f32(src, lda, kc, dst);
                 dst += MR * kc;
                 continue;
             }
@@ -171,8 +188,8 @@ void pack_b(const GemmArgs<T>& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc
         const T* src = g.b + (j0 + jr) * ldb + p0;
         T* out = dst + (q - jp0) * NR * kc;
 #if defined(__AVX2__)
-        if constexpr (std::is_same_v<T, float> && NR == 16) {
-            pack_cols16_f32(src, ldb, kc, static_cast<int>(cols), out);
+        if constexpr (std::is_same_v<T, float> && NR % 8 == 0) {
+            pack_cols_f32<NR>(src, ldb, kc, static_cast<int>(cols), out);
             continue;
         }
 #endif

@@ -30,7 +30,7 @@ bool is_2x2_stride2(const Pool2dShape& s) {
 template <class T>
 bool use_avx2_2x2(const Pool2dShape& s) {
     if constexpr (std::is_same_v<T, float>) {
-        return is_2x2_stride2(s) && s.h * s.w < (int64_t{1} << 31) && active_isa() == Isa::Avx2;
+        return is_2x2_stride2(s) && s.h * s.w < (int64_t{1} << 31) && uses_avx2(active_isa());
     } else {
         (void)s;
         return false;

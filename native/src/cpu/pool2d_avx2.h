@@ -1,5 +1,5 @@
 // AVX2 fast paths of the pooling kernels for the common 2x2 window, stride 2, no padding, no
-// dilation (float). Internal to pool2d.cpp; only called when active_isa() == Isa::Avx2.
+// dilation (float). Internal to pool2d.cpp; only called when uses_avx2(active_isa()).
 #pragma once
 #include <cstdint>
 

@@ -141,7 +141,7 @@ void elu_backward_generic(const float* g, const float* x, float* out, int64_t n,
             });
 }
 
-bool use_avx2(Isa isa) { return isa == Isa::Avx2; }
+bool use_avx2(Isa isa) { return uses_avx2(isa); }
 
 }  // namespace
 
