@@ -43,8 +43,8 @@ bool sgemm_prefers_avx512(int64_t m, int64_t n);
 
 // sgemm/dgemm with an explicit kernel set (one the CPU lacks falls back to the widest it has), so
 // one process can exercise every path; unlike sgemm, Avx512 always runs the AVX-512 kernel here.
-// dgemm has no AVX-512 kernel: Avx512 runs the AVX2 one. A non-null `blocking` overrides the cache blocking
-// (for tuning and for tests that force many small blocks).
+// dgemm has no AVX-512 kernel: Avx512 runs the AVX2 one. A non-null `blocking` overrides the
+// cache blocking (for tuning and for tests that force many small blocks).
 void sgemm_with_isa(Isa isa, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                     float beta, float* c, int64_t ldc, const GemmBlocking* blocking = nullptr);
