@@ -4,6 +4,7 @@
 
 #include "cpu/gemm_driver.h"
 #include "cpu/gemm_internal.h"
+#include "cpu/gemm_prefetch.h"
 #include "cpu/fma_tile_avx2.h"
 
 namespace ng::cpu::detail {
@@ -25,7 +26,7 @@ struct KernelF32Avx2 {
     static void run(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                     float beta) {
         Tile6x16 t;
-        prefetch_tile(c, ldc);
+        prefetch_c_tile<MR, NR>(c, ldc);
 #pragma GCC unroll 4
         for (int64_t p = 0; p < kc; ++p) {
             t.step(a, _mm256_load_ps(b), _mm256_load_ps(b + 8));
@@ -40,7 +41,7 @@ struct KernelF32Avx2 {
     static void run_packing(int64_t kc, const float* a, const float* b, int64_t ldb, float* b_panel,
                             float* c, int64_t ldc, float alpha, float beta) {
         Tile6x16 t;
-        prefetch_tile(c, ldc);
+        prefetch_c_tile<MR, NR>(c, ldc);
 #pragma GCC unroll 4
         for (int64_t p = 0; p < kc; ++p) {
             const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
@@ -55,14 +56,6 @@ struct KernelF32Avx2 {
     }
 
 private:
-    // Brings the C tile towards L1 while the k loop runs.
-    static void prefetch_tile(const float* c, int64_t ldc) {
-        for (int r = 0; r < MR; ++r) {
-            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 15), _MM_HINT_T0);
-        }
-    }
-
     // c = alpha * tile + beta * c (c is not read when beta == 0).
     static void finish(const Tile6x16& t, float* c, int64_t ldc, float alpha, float beta) {
         const __m256 va = _mm256_set1_ps(alpha);

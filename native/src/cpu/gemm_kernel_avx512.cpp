@@ -18,6 +18,7 @@
 
 #include "cpu/gemm_driver.h"
 #include "cpu/gemm_internal.h"
+#include "cpu/gemm_prefetch.h"
 
 namespace ng::cpu::detail {
 namespace {
@@ -35,7 +36,7 @@ struct KernelF32Avx512 {
                     float beta) {
         __m512 acc[MR][2];
         zero(acc);
-        prefetch_tile(c, ldc);
+        prefetch_c_tile<MR, NR>(c, ldc);
 #pragma GCC unroll 2
         for (int64_t p = 0; p < kc; ++p) {
             step(acc, a, _mm512_load_ps(b), _mm512_load_ps(b + 16));
@@ -51,7 +52,7 @@ struct KernelF32Avx512 {
                             float* c, int64_t ldc, float alpha, float beta) {
         __m512 acc[MR][2];
         zero(acc);
-        prefetch_tile(c, ldc);
+        prefetch_c_tile<MR, NR>(c, ldc);
 #pragma GCC unroll 2
         for (int64_t p = 0; p < kc; ++p) {
             const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
@@ -78,14 +79,6 @@ private:
             const __m512 av = _mm512_set1_ps(a[r]);
             acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
             acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-        }
-    }
-
-    // Brings the C tile towards L1 while the k loop runs.
-    static void prefetch_tile(const float* c, int64_t ldc) {
-        for (int r = 0; r < MR; ++r) {
-            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 31), _MM_HINT_T0);
         }
     }
 

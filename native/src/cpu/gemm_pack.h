@@ -129,13 +129,9 @@ void pack_a(const GemmArgs<T>& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc
         const T* src = g.a + (i0 + ir) * lda + p0;
         if (rows == MR) {
 #if defined(__AVX2__)
-            if constexpr (std::is_same_v<T, float> && MR == 6) {
-                pack_rows6_f32(src, lda, kc, dst);
-                dst += MR * kc;
-                continue;
-            }
-            if constexpr (std::is_same_v<T, float> && MR == 8) {
-                pack_rows8_f32(src, lda, kc, dst);
+            if constexpr (std::is_same_v<T, float> && (MR == 6 || MR == 8)) {
+                if constexpr (MR == 6) pack_rows6_f32(src, lda, kc, dst);
+                else pack_rows8_f32(src, lda, kc, dst);
                 dst += MR * kc;
                 continue;
             }
